@@ -1,0 +1,42 @@
+#include "ir/OpKind.h"
+
+#include <array>
+#include <string>
+#include <unordered_map>
+
+#include "ir/OpVerifiers.h"
+
+namespace kiln::ir {
+
+namespace {
+
+// The same verify function may be named by several ops; the OpVerifiers.h
+// declarations are idempotent redeclarations.
+constexpr std::array<OpInfo, kNumOpKinds> kOpTable = {{
+#define OP(Enum, Mnemonic, NOperands, NResults, NRegions, Traits, Format, Verify, Summary, Example) \
+  OpInfo{OpKind::Enum, Mnemonic, NOperands, NResults, NRegions, Traits, Format, &Verify, Summary, Example},
+#include "ir/Ops.def"
+}};
+
+} // namespace
+
+const OpInfo &opInfo(OpKind kind) {
+  return kOpTable[static_cast<size_t>(kind)];
+}
+
+std::span<const OpInfo> allOps() { return kOpTable; }
+
+std::optional<OpKind> lookupOpKind(std::string_view mnemonic) {
+  static const std::unordered_map<std::string_view, OpKind> byName = [] {
+    std::unordered_map<std::string_view, OpKind> m;
+    for (const OpInfo &info : kOpTable)
+      m.emplace(info.mnemonic, info.kind);
+    return m;
+  }();
+  auto it = byName.find(mnemonic);
+  if (it == byName.end())
+    return std::nullopt;
+  return it->second;
+}
+
+} // namespace kiln::ir
