@@ -1,0 +1,24 @@
+# lit configuration for kiln's textual tests.
+#
+# Substitutions:
+#   %kiln        the kiln command of this build
+#   %examples    the examples/ folder of the source tree
+# FileCheck and `not` come from LLVM's tools folder.
+import os
+
+import lit.formats
+
+config.name = "kiln"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".kir", ".kiln", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kiln_obj_root, "tests", "lit")
+
+config.substitutions.append(("%kiln", config.kiln_path))
+config.substitutions.append(("%examples", os.path.join(config.kiln_src_root, "examples")))
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.filecheck_dir, config.environment.get("PATH", "")])
+# Keep diagnostics stable: no terminal colors or progress lines.
+config.environment["KILN_NO_PROGRESS"] = "1"

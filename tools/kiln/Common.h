@@ -1,0 +1,22 @@
+// Helpers shared by the verbs: reading input files, reporting usage errors.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kiln::tools {
+
+/// Reads a whole file; on failure prints "kiln: error: cannot read PATH: why"
+/// to stderr and returns nullopt. "-" reads standard input.
+std::optional<std::string> readInputFile(const std::string &path);
+
+/// Prints "kiln VERB: error: message" and a hint to stderr; returns kExitUsage.
+int usageError(std::string_view verb, std::string_view message);
+
+/// True if `arg` is `--name=value` (value stored) or `--name` followed by a
+/// value in args[i+1] (i advanced, value stored).
+bool takeOption(const std::string &arg, std::string_view name, std::string &value,
+                const std::vector<std::string> &args, size_t &i);
+
+} // namespace kiln::tools

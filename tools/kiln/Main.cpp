@@ -1,0 +1,61 @@
+// The `kiln` command: a thin driver that dispatches to one verb per file.
+#include <cstring>
+#include <iostream>
+#include <string_view>
+
+#include "tools/kiln/Commands.h"
+
+#ifndef KILN_VERSION
+#define KILN_VERSION "unknown"
+#endif
+#ifndef KILN_LLVM_VERSION
+#define KILN_LLVM_VERSION "unknown"
+#endif
+
+namespace {
+
+struct Verb {
+  std::string_view name;
+  int (*run)(const kiln::tools::Args &);
+  std::string_view usage;
+};
+
+// The verbs, in the order `kiln --help` lists them.
+constexpr Verb kVerbs[] = {
+    {"opt", kiln::tools::cmdOpt,
+     "kiln opt FILE.kir [--passes=LIST] [--print-loc]   IR in, verified IR out"},
+};
+
+void printHelp(std::ostream &os) {
+  os << "kiln " KILN_VERSION " - a compiler and VM for training programs\n\n"
+     << "usage:\n";
+  for (const Verb &v : kVerbs)
+    os << "  " << v.usage << "\n";
+  os << "  kiln --version                                   kiln and LLVM versions\n"
+     << "  kiln --help                                      this text\n";
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    printHelp(std::cerr);
+    return kiln::tools::kExitUsage;
+  }
+  std::string_view verb = argv[1];
+  if (verb == "--help" || verb == "-h" || verb == "help") {
+    printHelp(std::cout);
+    return kiln::tools::kExitOk;
+  }
+  if (verb == "--version") {
+    std::cout << "kiln " KILN_VERSION " (LLVM " KILN_LLVM_VERSION ")\n";
+    return kiln::tools::kExitOk;
+  }
+  kiln::tools::Args args(argv + 2, argv + argc);
+  for (const Verb &v : kVerbs)
+    if (v.name == verb)
+      return v.run(args);
+  std::cerr << "kiln: error: unknown command '" << verb << "'\n";
+  printHelp(std::cerr);
+  return kiln::tools::kExitUsage;
+}
