@@ -1,0 +1,79 @@
+// Component: a live instance of a component type (a Dataset, an RBM, a user
+// type registered from C++), as the VM sees it.
+//
+// State the compiler can see (fields kernels read and write with
+// state_load/state_store) is a list of named tensors; private state (a
+// dataset's position, a PCA's accumulators) is also exposed as named tensors
+// by saveState(), so checkpoints, `kiln inspect` and clone() treat every
+// component the same way. Native (opaque) methods are resolved to an index
+// once, when the VM lowers the program, and invoked by index on the hot path.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ir/Attributes.h"
+#include "runtime/Tensor.h"
+
+namespace kiln::runtime {
+
+struct NamedTensor {
+  std::string name;
+  Tensor value;
+};
+
+/// What a native method or function may use besides its arguments.
+struct CallContext {
+  std::ostream *out = nullptr; // where print/log write (the VM's output stream)
+  int64_t step = 0;            // the VM's step counter when called
+};
+
+/// A user-facing failure of a native call (bad argument, I/O error). The VM
+/// reports it with the call's source location and stops.
+struct NativeError {
+  std::string message;
+};
+
+class Component {
+public:
+  virtual ~Component() = default;
+
+  virtual std::string_view typeName() const = 0;
+
+  // ---- fields visible to kernels ----
+  /// Index of state field `name`, or -1.
+  virtual int fieldIndex(std::string_view name) const = 0;
+  virtual const Tensor &field(int index) const = 0;
+  /// Replaces a field (the VM has checked dtype and shape against the schema).
+  virtual void setField(int index, Tensor value) = 0;
+
+  // ---- native methods ----
+  /// Index of native method `name`, or -1 (kernel methods are not native).
+  virtual int methodIndex(std::string_view name) const = 0;
+  /// Runs a native method. `kwargs` are the call's keyword attributes.
+  /// Returns false and sets `error` on a user-facing failure.
+  virtual bool invoke(int method, std::span<const Tensor> args,
+                      const std::vector<ir::NamedAttribute> &kwargs, CallContext &ctx,
+                      std::vector<Tensor> &results, NativeError &error) = 0;
+
+  // ---- copying and checkpoints ----
+  /// An independent copy (VM::clone forks an experiment mid-run).
+  virtual std::unique_ptr<Component> clone() const = 0;
+  /// Every piece of state (fields and private state) as named tensors, in a
+  /// fixed order. Restoring it with loadState() into a component created
+  /// from the same configuration gives bitwise the same future behaviour.
+  virtual std::vector<NamedTensor> saveState() const = 0;
+  /// Restores saveState()'s output; validates names, dtypes and shapes and
+  /// returns false with a message on mismatch (never trusts the input).
+  virtual bool loadState(const std::vector<NamedTensor> &state, std::string &error) = 0;
+
+  /// A human-readable summary printed at the end of `kiln run` (e.g. a PCA's
+  /// learned components); empty for nothing to say.
+  virtual std::string describe() const { return {}; }
+};
+
+} // namespace kiln::runtime
