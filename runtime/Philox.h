@@ -1,0 +1,102 @@
+// Philox 4x32-10: kiln's counter-based random number generator.
+//
+// Counter-based means a draw is a pure function of (key, counter): element i
+// of a random tensor does not depend on which thread computes it, in which
+// order, whether the run was resumed from a checkpoint, or whether the
+// interpreter or JIT'ed code computes it. This is what makes kiln's runs
+// bitwise reproducible (DESIGN.md, "Determinism").
+//
+// Algorithm: Salmon, Moraes, Dror, Shaw, "Parallel random numbers: as easy
+// as 1, 2, 3" (SC'11), Philox4x32 with 10 rounds, as in Random123; checked
+// against Random123's published known-answer vectors (tests/unit/runtime).
+//
+// How kiln maps its draws onto Philox (the JIT must do exactly the same):
+//   key     = { low32(seed), high32(seed) }
+//   counter = { low32(block), high32(block), low32(stream), high32(stream) }
+// A random op's draws are numbered by an element offset `o` (the VM keeps a
+// counter per op and advances it by the number of elements drawn, so one
+// draw of n+m elements equals a draw of n followed by a draw of m):
+//   uniform f32 at o : block o/4, word o%4, (w >> 8) * 2^-24       in [0, 1)
+//   uniform f64 at o : block o/2, words 2(o%2) (low) and 2(o%2)+1 (high),
+//                      (u64 >> 11) * 2^-53                          in [0, 1)
+//   normal at o      : Box-Muller on block o/2 with the two f64 uniforms
+//                      u1 = 1 - U(words 0,1) in (0, 1], u2 = U(words 2,3):
+//                      r = sqrt(-2 kmath::log(u1)), t = 2*pi*u2,
+//                      o even -> r*cos(t), o odd -> r*sin(t)  (std::cos/sin,
+//                      computed in f64; f32 normals are the f64 ones rounded)
+//   bernoulli(p) at o: (uniform of p's type at o) < p ? 1 : 0
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+#include "runtime/KilnMath.h"
+
+namespace kiln::runtime::philox {
+
+using Counter = std::array<uint32_t, 4>;
+using Key = std::array<uint32_t, 2>;
+
+inline constexpr uint32_t kMul0 = 0xD2511F53u;
+inline constexpr uint32_t kMul1 = 0xCD9E8D57u;
+inline constexpr uint32_t kWeyl0 = 0x9E3779B9u; // golden ratio
+inline constexpr uint32_t kWeyl1 = 0xBB67AE85u; // sqrt(3) - 1
+
+/// One Philox4x32 bijection: 10 rounds of S-box + key schedule.
+inline Counter philox4x32_10(Counter c, Key k) {
+  for (int round = 0; round < 10; ++round) {
+    uint64_t p0 = uint64_t(kMul0) * c[0];
+    uint64_t p1 = uint64_t(kMul1) * c[2];
+    uint32_t hi0 = uint32_t(p0 >> 32), lo0 = uint32_t(p0);
+    uint32_t hi1 = uint32_t(p1 >> 32), lo1 = uint32_t(p1);
+    c = {hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0};
+    k[0] += kWeyl0;
+    k[1] += kWeyl1;
+  }
+  return c;
+}
+
+inline Key keyFor(uint64_t seed) { return {uint32_t(seed), uint32_t(seed >> 32)}; }
+inline Counter counterFor(uint64_t stream, uint64_t block) {
+  return {uint32_t(block), uint32_t(block >> 32), uint32_t(stream), uint32_t(stream >> 32)};
+}
+/// The four words of block `block` of stream (seed, stream).
+inline Counter block(uint64_t seed, uint64_t stream, uint64_t block) {
+  return philox4x32_10(counterFor(stream, block), keyFor(seed));
+}
+
+/// Top 24 bits of a word as a float in [0, 1).
+inline float toUnitF32(uint32_t w) { return float(w >> 8) * 0x1.0p-24f; }
+/// Top 53 bits of (hi:lo) as a double in [0, 1).
+inline double toUnitF64(uint32_t lo, uint32_t hi) {
+  uint64_t u = (uint64_t(hi) << 32) | lo;
+  return double(u >> 11) * 0x1.0p-53;
+}
+
+/// Uniform f32 in [0, 1) at element offset `o` of (seed, stream).
+inline float uniformF32(uint64_t seed, uint64_t stream, uint64_t o) {
+  return toUnitF32(block(seed, stream, o / 4)[o % 4]);
+}
+/// Uniform f64 in [0, 1) at element offset `o` of (seed, stream).
+inline double uniformF64(uint64_t seed, uint64_t stream, uint64_t o) {
+  Counter w = block(seed, stream, o / 2);
+  unsigned j = unsigned(o % 2) * 2;
+  return toUnitF64(w[j], w[j + 1]);
+}
+
+/// The Box-Muller pair of block `blk` (elements 2*blk and 2*blk+1).
+inline std::array<double, 2> normalPair(uint64_t seed, uint64_t stream, uint64_t blk) {
+  Counter w = block(seed, stream, blk);
+  double u1 = 1.0 - toUnitF64(w[0], w[1]); // (0, 1]: log(u1) is finite
+  double u2 = toUnitF64(w[2], w[3]);
+  double r = std::sqrt(-2.0 * kmath::log(u1));
+  double t = 6.283185307179586 * u2;
+  return {r * std::cos(t), r * std::sin(t)};
+}
+/// Standard normal (f64) at element offset `o` of (seed, stream).
+inline double normalF64(uint64_t seed, uint64_t stream, uint64_t o) {
+  return normalPair(seed, stream, o / 2)[o % 2];
+}
+
+} // namespace kiln::runtime::philox
