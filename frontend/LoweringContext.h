@@ -1,0 +1,103 @@
+// Internal to the frontend: the state shared by program lowering
+// (Lowering.cpp) and kernel lowering (KernelLowering.cpp).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "frontend/Lowering.h"
+#include "ir/Builder.h"
+
+namespace kiln::frontend::detail {
+
+struct ComponentInfo {
+  const Decl *decl = nullptr;
+  ir::ComponentSchema schema;
+  std::optional<int64_t> seed;
+};
+
+/// A value while lowering a kernel expression: an SSA value, a number not
+/// yet materialized (it takes the element type of what it meets), or a
+/// component handle.
+struct KValue {
+  enum class Kind { Value, Number, Handle };
+  Kind kind = Kind::Value;
+  ir::Value *value = nullptr; // Value, Handle
+  double number = 0;
+  bool isInt = false;
+  // Handle:
+  std::string typeName;
+  const std::vector<ir::StateFieldSchema> *fields = nullptr;
+  bool writable = false;
+  std::string label; // how the user named it, for messages
+};
+
+class LoweringContext {
+public:
+  LoweringContext(const Program &prog, const ir::ComponentCatalog &catalog,
+                  ir::DiagnosticEngine &diag, const LowerOptions &opts)
+      : prog_(prog), catalog_(catalog), diag_(diag), opts_(opts) {}
+
+  std::unique_ptr<ir::Module> run();
+
+  // ---- kernels (KernelLowering.cpp) ----
+  /// The func for user kernel `k`, lowered on first use; null on error.
+  ir::Operation *userKernel(const KernelDef &k);
+  /// The func @comp.method for a built-in kernel method; null on error.
+  ir::Operation *builtinKernel(const std::string &comp, const ir::MethodSchema &m,
+                               const SourceLoc &useLoc, const KernelDef **def);
+
+  bool error(const SourceLoc &loc, std::string msg) {
+    if (!failed_)
+      diag_.error(loc, std::move(msg));
+    failed_ = true;
+    return false;
+  }
+  bool failed() const { return failed_; }
+
+private:
+  // ---- program lowering (Lowering.cpp) ----
+  bool lowerComponents();
+  ir::Value *lowerElement(const Element &e, ir::Value *last);
+  ir::Value *lowerSeqChildren(const std::vector<Element> &children, ir::Value *last);
+  ir::Value *lowerRegion(ir::Region &r, const Element &e, ir::Value *last, bool yieldValue);
+  ir::Value *lowerCall(const Element &e, ir::Value *last);
+  ir::Value *lowerOpaqueCall(const Element &e, ir::Value *last, const std::string &symbol,
+                             const std::vector<ir::ParamSchema> &params, bool variadic,
+                             const std::vector<ir::Type> &results);
+  ir::Value *lowerKernelCall(const Element &e, ir::Value *last, const KernelDef &k,
+                             ir::Operation *func, bool skipSelf);
+  ir::Value *lowerRef(const Element &e, ir::Value *last);
+  std::optional<int64_t> resolveCount(const Literal &l, std::string_view what,
+                                      const SourceLoc &loc);
+  std::optional<ir::Attribute> literalAttr(const Literal &l, bool allowComponents);
+  void declareNative(const std::string &name);
+  /// Inserts module-level funcs before the entry func.
+  ir::Builder moduleBuilder();
+
+  // ---- kernels ----
+  friend class KernelLowerer;
+  std::vector<ir::StateFieldSchema> *joinedFields(const std::string &typeName);
+
+  const Program &prog_;
+  const ir::ComponentCatalog &catalog_;
+  ir::DiagnosticEngine &diag_;
+  LowerOptions opts_;
+  bool failed_ = false;
+
+  std::unique_ptr<ir::Module> module_;
+  ir::Builder b_;
+  ir::Operation *entryFunc_ = nullptr;
+  std::map<std::string, ComponentInfo, std::less<>> components_;
+  std::map<std::string, ir::Operation *, std::less<>> funcs_;
+  std::vector<std::string> expanding_; // sub-programs being expanded (recursion check)
+  int64_t nextStream_ = 0;
+  std::map<std::string, std::unique_ptr<Program>> kernelSources_; // per component
+  std::map<std::string, std::vector<ir::StateFieldSchema>> joined_; // per component type
+  ir::SourceManager localSources_;
+};
+
+} // namespace kiln::frontend::detail
