@@ -1,0 +1,34 @@
+// Effects: what an op (with everything nested in it) may do besides
+// computing its results. Shared by the passes that delete, merge or move ops
+// (dce, cse, licm, fuse), so they agree on one set of rules.
+//
+//   pure          kPure ops (tensor math, component_ref): nothing
+//   reads state   state_load
+//   draws random  random_* ops: each run advances its stream's counter, so
+//                 they are never deleted, merged, duplicated or reordered
+//                 among themselves
+//   writes        state_store, call, kernel_call (a call may do anything)
+//   control flow  the union of the ops nested in its regions; loop, while and
+//                 weave are also kept for their termination behaviour
+#pragma once
+
+#include "ir/IR.h"
+
+namespace kiln::passes {
+
+/// The op, or an op nested in it, writes state or calls something.
+bool mayWriteState(ir::Operation &op);
+/// The op, or an op nested in it, reads state (loads, calls).
+bool mayReadState(ir::Operation &op);
+/// The op, or an op nested in it, draws random numbers.
+bool drawsRandom(ir::Operation &op);
+/// Deleting the op when its results are unused changes nothing observable.
+bool isRemovableIfUnused(ir::Operation &op);
+/// Ops whose regions run repeatedly: repeat, buffer_repeat, loop, while.
+bool isLoop(const ir::Operation &op);
+/// v is a result or region argument of an op nested (at any depth) in `op`.
+bool isDefinedInside(const ir::Value *v, const ir::Operation &op);
+/// The callee symbol name of a call / kernel_call.
+std::string_view calleeName(const ir::Operation &call);
+
+} // namespace kiln::passes
