@@ -21,7 +21,6 @@
 
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "ir/OpVerifiers.h"
@@ -37,25 +36,12 @@ public:
   VerifierImpl(const Module &module, DiagnosticEngine &diag) : module_(module), diag_(diag) {}
 
   void run() {
-    collectDefinitions(module_.op());
     collectSymbols();
     verifyOp(module_.op());
   }
 
 private:
   // ---- preparation ----
-
-  /// Every value defined anywhere in the module, so a failed dominance check
-  /// can tell "defined later / in a closed region" from "not in this module".
-  void collectDefinitions(Operation &root) {
-    root.walk([&](Operation &op) {
-      for (Value *r : op.results())
-        defined_.insert(r);
-      for (unsigned i = 0; i < op.numRegions(); ++i)
-        for (Value *a : op.region(i).arguments())
-          defined_.insert(a);
-    });
-  }
 
   void collectSymbols() {
     const Operation &root = module_.op();
@@ -89,8 +75,8 @@ private:
     for (unsigned i = 0; i < op.numRegions(); ++i)
       verifyRegion(op, i);
     // Results become visible only after the op (and its regions).
-    for (const Value *r : op.results())
-      define(r);
+    for (unsigned i = 0; i < op.numResults(); ++i)
+      define(op.result(i));
   }
 
   void verifyRegion(const Operation &parent, unsigned index) {
@@ -106,8 +92,8 @@ private:
       barrier_ = scopes_.size() - 1;
       isolators_.push_back(&parent);
     }
-    for (const Value *a : region.arguments())
-      define(a);
+    for (unsigned i = 0; i < region.numArguments(); ++i)
+      define(region.argument(i));
     for (const auto &op : region.ops()) {
       if (!op) {
         emitOpError(parent, diag_, "region #" + std::to_string(index) + " holds a null op");
@@ -210,11 +196,11 @@ private:
       const Value *v = op.operand(i);
       if (!v)
         continue; // reported by verifyCounts
-      std::string which = "operand #" + std::to_string(i);
       auto it = visible_.find(v);
       if (it != visible_.end() && it->second >= barrier_)
         continue;
-      if (!defined_.count(v)) {
+      std::string which = "operand #" + std::to_string(i);
+      if (!definedInModule(v)) {
         emitOpError(op, diag_, which + " is not defined in this module");
         continue;
       }
@@ -236,6 +222,12 @@ private:
     if (v->definingOp())
       return v->definingOp();
     return v->ownerRegion() ? v->ownerRegion()->parentOp() : nullptr;
+  }
+
+  /// Whether v belongs to this module at all (and not, say, to a clone).
+  bool definedInModule(const Value *v) const {
+    const Operation *o = owner(v);
+    return o && (o == &module_.op() || o->isInside(&module_.op()));
   }
 
   static bool definedInside(const Value *v, const Operation *scope) {
@@ -354,7 +346,6 @@ private:
 
   const Module &module_;
   DiagnosticEngine &diag_;
-  std::unordered_set<const Value *> defined_;
   std::unordered_map<std::string, const Operation *> symbols_;
   // Visible values, each with the index of the scope (region nesting level)
   // that defines it; values of scopes below barrier_ are outside the
