@@ -547,7 +547,7 @@ Value *LoweringContext::lowerOpaqueCall(const Element &e, Value *last, const std
             "unknown keyword argument '" + k.name + "' for " + e.callee);
       return nullptr;
     }
-    if (filt && p == params.begin()) {
+    if (filt && !params.empty() && p == params.begin()) {
       error(k.loc.known() ? k.loc : e.loc,
             "'" + k.name + "' is given by keyword, but FILT already passes the last value to it");
       return nullptr;

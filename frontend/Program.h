@@ -81,6 +81,10 @@ struct KwArg {
   std::string name;
   Literal value;
   SourceLoc loc;
+
+  KwArg() = default;
+  KwArg(std::string n, Literal v, SourceLoc l = {})
+      : name(std::move(n)), value(std::move(v)), loc(std::move(l)) {}
 };
 
 enum class ElementKind {

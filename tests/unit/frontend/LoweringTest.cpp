@@ -1,0 +1,248 @@
+// Lowering to IR with a fake catalog: the seed's example, every element,
+// user and built-in kernels, a user-registered component type exporting a
+// kernel, and the lowering diagnostics. Every module produced must verify.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "FakeCatalog.h"
+#include "frontend/Api.h"
+#include "frontend/Lowering.h"
+#include "frontend/Parser.h"
+#include "ir/Printer.h"
+#include "ir/Verifier.h"
+
+namespace kiln::frontend {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Lowered {
+  ir::SourceManager sources;
+  ir::DiagnosticEngine diag{&sources};
+  std::unique_ptr<ir::Module> module;
+  std::string text;
+};
+
+std::unique_ptr<Lowered> lower(std::string_view src, std::string entry = "") {
+  static const test::FakeCatalog catalog;
+  auto l = std::make_unique<Lowered>();
+  auto prog = parseProgram(src, "t.kiln", l->sources, l->diag);
+  if (!prog)
+    return l;
+  LowerOptions opts;
+  opts.entry = entry;
+  opts.sources = &l->sources;
+  l->module = lowerProgram(*prog, catalog, l->diag, opts);
+  if (l->module) {
+    EXPECT_TRUE(ir::verifyModule(*l->module, l->diag)) << l->diag.str() << ir::printModule(*l->module);
+    l->text = ir::printModule(*l->module);
+  }
+  return l;
+}
+
+TEST(Lowering, SeedPcaExample) {
+  auto l = lower(R"(dataset = Dataset.randn(rows=13, cols=1, seed=123)
+pca = PCA(dims=1)
+
+train_pca = SEQ([
+    BUFFER_REPEAT(1000, CALL(dataset.next)),
+    FILT(pca.analyze)])
+
+main = train_pca
+)");
+  ASSERT_TRUE(l->module) << l->diag.str();
+  EXPECT_EQ(l->module->name(), "train_pca");
+  ir::Operation *main = l->module->lookupFunc("main");
+  ASSERT_TRUE(main);
+  auto &ops = main->region(0).ops();
+  ASSERT_EQ(ops.size(), 3u); // buffer_repeat, call, return
+  ir::Operation *br = ops.front().get();
+  EXPECT_EQ(br->kind(), ir::OpKind::BufferRepeat);
+  EXPECT_EQ(br->result()->type().str(), "f32[1000, 1]");
+  EXPECT_EQ(br->loc().line, 5u);
+  EXPECT_EQ(br->loc().col, 5u);
+  ir::Operation *call = std::next(ops.begin())->get();
+  EXPECT_EQ(call->symbolAttr("callee"), "pca.analyze");
+  EXPECT_EQ(call->operand(0), br->result());
+  ir::Operation *next = br->region(0).front();
+  EXPECT_EQ(next->symbolAttr("callee"), "dataset.next");
+  EXPECT_EQ(next->result()->type().str(), "f32[1]");
+  EXPECT_EQ(l->module->lookupComponent("dataset")->stringAttr("constructor"), "randn");
+}
+
+TEST(Lowering, EveryElementVerifies) {
+  auto l = lower(R"(d = Dataset.randn(rows=5, cols=3, seed=1)
+pca = PCA(dims=2)
+batch = 4
+sub = SEQ([CALL(d.next), CALL(print)])
+main = SEQ([
+    sub,
+    FILT(pca.project),
+    FILT(print, tag="p"),
+    REPEAT(2, CALL(d.next)),
+    BUFFER_REPEAT(batch, sub),
+    FILT(pca.analyze),
+    WHILE(CALL(more), CALL(d.next)),
+    CALL(pick),
+    SWITCH(CALL(d.next), CALL(print)),
+    CHOOSE(CASE(3, CALL(pick)), CASE(5, CALL(pick)), DEFAULT(CALL(pick))),
+    FILT(print),
+    WEAVE(1, [REPEAT(3, CALL(d.next)), LOOP(CALL(print))])])
+)");
+  ASSERT_TRUE(l->module) << l->diag.str();
+  const std::string &t = l->text;
+  EXPECT_THAT(t, HasSubstr("seq {name = \"sub\"}"));
+  EXPECT_THAT(t, HasSubstr("call @pca.project("));
+  EXPECT_THAT(t, HasSubstr("{tag = \"p\"}"));
+  EXPECT_THAT(t, HasSubstr("repeat 2"));
+  EXPECT_THAT(t, HasSubstr("buffer_repeat 4 : f32[4, 3]"));
+  EXPECT_THAT(t, HasSubstr("while"));
+  EXPECT_THAT(t, HasSubstr("cases = [0, 1]"));
+  EXPECT_THAT(t, HasSubstr("cases = [3, 5]"));
+  EXPECT_THAT(t, HasSubstr("weave 1"));
+  EXPECT_THAT(t, HasSubstr("loop"));
+  EXPECT_THAT(t, HasSubstr("func @print() attributes {native = true}"));
+  // The explicit-case switch has a value (every branch and the default make
+  // an i64), which the FILT after it receives.
+  ir::Operation *main = l->module->lookupFunc("main");
+  ir::Operation *sw = nullptr, *printAfter = nullptr;
+  for (auto &op : main->region(0).ops()) {
+    if (op->kind() == ir::OpKind::Switch)
+      sw = op.get();
+    else if (sw && op->kind() == ir::OpKind::Call && !printAfter)
+      printAfter = op.get();
+  }
+  ASSERT_TRUE(sw && printAfter);
+  ASSERT_EQ(sw->numResults(), 1u);
+  EXPECT_EQ(printAfter->operand(0), sw->result());
+}
+
+const char *kRbm = R"(data = Dataset.randn(rows=100, cols=4, seed=3)
+layer1 = RBM(visible=4, hidden=2, seed=7)
+
+kernel cd1_update(layer: RBM, v0: f32[?, 4], lr: f32) {
+    h0 = sigmoid(v0 @ layer.W + layer.hb)
+    hs = bernoulli(h0)
+    v1 = sigmoid(hs @ layer.W.T + layer.vb)
+    h1 = sigmoid(v1 @ layer.W + layer.hb)
+    layer.W += lr * (v0.T @ h0 - v1.T @ h1) / rows(v0)
+    layer.hb += lr * mean(h0 - h1, axis=0)
+    layer.vb += lr * mean(v0 - v1, axis=0)
+}
+
+main = REPEAT(10, SEQ([
+    BUFFER_REPEAT(8, CALL(data.next)),
+    FILT(cd1_update, layer=layer1, lr=0.1),
+    FILT(layer1.cd1_update, lr=0.05)]))
+)";
+
+TEST(Lowering, UserAndBuiltinKernelsLowerToTensorOps) {
+  auto l = lower(kRbm);
+  ASSERT_TRUE(l->module) << l->diag.str();
+  const std::string &t = l->text;
+  ir::Operation *k = l->module->lookupFunc("cd1_update");
+  ASSERT_TRUE(k);
+  EXPECT_TRUE(k->boolAttr("kernel"));
+  EXPECT_EQ(k->region(0).argument(0)->type().str(), "!RBM");
+  EXPECT_EQ(k->region(0).argument(1)->type().str(), "f32[?, 4]");
+  std::map<ir::OpKind, int> counts;
+  k->walkNested([&](ir::Operation &op) { counts[op.kind()]++; });
+  EXPECT_EQ(counts[ir::OpKind::Matmul], 5);
+  EXPECT_EQ(counts[ir::OpKind::StateStore], 3);
+  EXPECT_EQ(counts[ir::OpKind::RandomBernoulli], 1);
+  EXPECT_EQ(counts[ir::OpKind::Dim], 1);
+  EXPECT_EQ(counts[ir::OpKind::Cast], 1);
+  EXPECT_EQ(counts[ir::OpKind::ReduceMean], 2);
+  EXPECT_THAT(t, HasSubstr("{transpose_b = true}"));
+  EXPECT_THAT(t, HasSubstr("{transpose_a = true}"));
+  EXPECT_THAT(t, HasSubstr("{seed = 7, stream = 0}"));
+  EXPECT_THAT(t, HasSubstr("state_store"));
+  // The built-in method, instantiated for layer1 without self.
+  ir::Operation *bk = l->module->lookupFunc("layer1.cd1_update");
+  ASSERT_TRUE(bk);
+  EXPECT_EQ(bk->region(0).numArguments(), 2u);
+  EXPECT_EQ(bk->region(0).front()->kind(), ir::OpKind::ComponentRef);
+  EXPECT_THAT(t, HasSubstr("{seed = 7, stream = 1}"));
+  // Calls: the user kernel gets the handle and a constant; the built-in one no handle.
+  EXPECT_THAT(t, HasSubstr("component_ref @layer1 : !RBM"));
+  EXPECT_THAT(t, HasSubstr("call @cd1_update("));
+  EXPECT_THAT(t, HasSubstr("call @layer1.cd1_update("));
+  EXPECT_THAT(t, HasSubstr("constant 0.1 : f32"));
+}
+
+TEST(Lowering, UserRegisteredComponentTypeExportsAKernel) {
+  // Scaler stands for a component type a user registered from C++ with a
+  // kernel-exporting method; the frontend sees it only through the catalog.
+  Program prog;
+  auto d = prog.component("d", "Dataset.randn", {{"rows", 10}, {"cols", 3}});
+  auto s = prog.component("s", "Scaler", {{"n", 3}});
+  prog.setMain(SEQ({BUFFER_REPEAT(5, CALL(d, "next")), FILT(s, "apply"), FILT("print")}));
+  test::FakeCatalog catalog;
+  ir::DiagnosticEngine diag;
+  auto m = lowerProgram(prog, catalog, diag);
+  ASSERT_TRUE(m) << diag.str();
+  ASSERT_TRUE(ir::verifyModule(*m, diag)) << diag.str();
+  ir::Operation *f = m->lookupFunc("s.apply");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(ir::funcResultTypes(*f).at(0).str(), "f32[?, 3]");
+  std::string t = ir::printModule(*m);
+  EXPECT_THAT(t, HasSubstr("state_load"));
+  EXPECT_THAT(t, HasSubstr("mul"));
+  EXPECT_THAT(t, HasSubstr("call @s.apply("));
+}
+
+struct BadCase {
+  const char *text;
+  const char *message; // the first line of the rendered diagnostic
+};
+
+TEST(Lowering, Diagnostics) {
+  const std::string pre = "d = Dataset.randn(rows=5, cols=3)\nl = RBM(visible=3, hidden=2)\n";
+  // Line numbers below count the two lines of `pre`.
+  const BadCase cases[] = {
+      {"main = FILT(print)", "t.kiln:3:8: error: FILT(print) has no previous value to receive: no CALL or FILT before it produced one"},
+      {"main = CALL(nope)", "t.kiln:3:8: error: unknown function 'nope'"},
+      {"main = CALL(x.next)", "t.kiln:3:8: error: unknown component 'x'"},
+      {"main = CALL(d.prev)", "t.kiln:3:8: error: component 'd' (Dataset) has no method 'prev'"},
+      {"main = CALL(d.next, n=3)", "t.kiln:3:21: error: unknown keyword argument 'n' for d.next"},
+      {"main = SEQ([CALL(d.next), FILT(d.next)])", "t.kiln:3:27: error: FILT(d.next) passes the last value, but d.next takes no arguments"},
+      {"main = nothing", "t.kiln:3:8: error: unknown program 'nothing'"},
+      {"a = SEQ([b])\nb = SEQ([CALL(print), a])\nmain = a", "t.kiln:4:23: error: recursive use of sub-program 'a' (main -> a -> b -> a)"},
+      {"main = BUFFER_REPEAT(3, CALL(print))", "t.kiln:3:25: error: BUFFER_REPEAT's body produces no value to buffer"},
+      {"main = WEAVE(3, [CALL(print)])", "t.kiln:3:8: error: WEAVE requires 3 children to finish but has 1"},
+      {"main = SEQ([CALL(d.next), SWITCH(CALL(print))])", "t.kiln:3:27: error: SWITCH selects on a scalar, but the last value is f32[3]"},
+      {"x = Foo(a=1)\nmain = CALL(print)", "t.kiln:3:1: error: unknown component type 'Foo'"},
+      {"x = PCA(dim=1)\nmain = CALL(print)", "t.kiln:3:1: error: invalid component PCA: missing 'dims'"},
+      {"main = CALL(l.cd1_update, lr=1)", "t.kiln:3:8: error: missing argument 'v0' for kernel l.cd1_update"},
+      {"main = SEQ([BUFFER_REPEAT(2, CALL(d.next)), FILT(l.energy)])", "<RBM kernels>:11:5: error: kernel RBM.energy may not write state: the method is read-only"},
+      {"kernel k(x: f32[?, 3]) {\n    y = x @ l.W.T\n}\nmain = SEQ([BUFFER_REPEAT(2, CALL(d.next)), FILT(k)])",
+       "t.kiln:4:11: error: shape mismatch in '@': inner dimensions differ: 3 and 2 (f32[?, 3] @ f32[3, 2].T)"},
+      {"kernel k(x: f32[?, 3]) {\n    y = x + l.W\n}\nmain = SEQ([BUFFER_REPEAT(2, CALL(d.next)), FILT(k)])",
+       "t.kiln:4:11: error: shape mismatch in '+': shapes f32[?, 3] and f32[3, 2] do not broadcast"},
+      {"kernel k(x: f32[?, 3]) {\n    l.vb = mean(x, axis=0)\n}\nmain = SEQ([BUFFER_REPEAT(2, CALL(d.next)), FILT(k)])",
+       "t.kiln:4:5: error: kernel k may not write l.vb: only components passed as parameters can be written"},
+      {"kernel k(r: RBM) {\n    r.Q = 1\n}\nmain = CALL(k, r=l)", "t.kiln:4:5: error: RBM has no state field 'Q'"},
+      {"kernel k(r: RBM) {\n    y = foo(r.W)\n}\nmain = CALL(k, r=l)", "t.kiln:4:9: error: unknown function 'foo' in kernel k"},
+      {"kernel k(r: RBM) {\n    y = zz\n}\nmain = CALL(k, r=l)", "t.kiln:4:9: error: unknown name 'zz' in kernel k"},
+      {"kernel k(r: RBM, lr: f32) {\n}\nmain = CALL(k, r=d, lr=1)", "t.kiln:5:16: error: argument 'r' of kernel k must be a component of type RBM, got d"},
+      {"kernel k(r: RBM, lr: f32) {\n}\nmain = CALL(k, r=l)", "t.kiln:5:8: error: missing argument 'lr' for kernel k"},
+      {"kernel k(r: RBM, lr: f32) {\n}\nmain = CALL(k, r=l, lr=1, q=2)", "t.kiln:5:27: error: kernel k has no parameter 'q'"},
+      {"main2 = CALL(print)", "t.kiln:1:1: error: no entry program 'main' (define main = ..., or choose another with --entry)"},
+  };
+  for (const BadCase &c : cases) {
+    auto l = lower(pre + c.text);
+    EXPECT_FALSE(l->module) << c.text;
+    ASSERT_FALSE(l->diag.diagnostics().empty()) << c.text;
+    std::string first = l->diag.render(l->diag.diagnostics()[0]);
+    EXPECT_EQ(first.substr(0, first.find('\n')), c.message) << c.text;
+  }
+}
+
+TEST(Lowering, EntryCanBeChosen) {
+  auto l = lower("d = Dataset.randn(rows=5, cols=3)\nother = CALL(d.next)\nmain = CALL(nope)\n", "other");
+  ASSERT_TRUE(l->module) << l->diag.str();
+  EXPECT_TRUE(l->module->lookupFunc("other"));
+}
+
+} // namespace
+} // namespace kiln::frontend
