@@ -18,5 +18,10 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitInterrupted = 3;
 
 int cmdOpt(const Args &args);
+int cmdPrint(const Args &args);
+int cmdIr(const Args &args);
+int cmdRun(const Args &args);
+int cmdResume(const Args &args);
+int cmdInspect(const Args &args);
 
 } // namespace kiln::tools

@@ -22,8 +22,18 @@ struct Verb {
 
 // The verbs, in the order `kiln --help` lists them.
 constexpr Verb kVerbs[] = {
+    {"print", kiln::tools::cmdPrint,
+     "kiln print FILE.kiln [--hook SPEC]                the program code, canonical notation"},
+    {"ir", kiln::tools::cmdIr,
+     "kiln ir FILE.kiln [--entry NAME] [--hook SPEC] [--print-loc]   the verified IR"},
     {"opt", kiln::tools::cmdOpt,
      "kiln opt FILE.kir [--passes=LIST] [--print-loc]   IR in, verified IR out"},
+    {"run", kiln::tools::cmdRun,
+     "kiln run FILE [--steps N] [--save CKPT] [--checkpoint-every N] [--entry NAME] [--hook SPEC] [--no-jit] [--no-progress] [--quiet]"},
+    {"resume", kiln::tools::cmdResume,
+     "kiln resume CKPT [--steps N] [--save CKPT2] [--checkpoint-every N]   continue a saved run"},
+    {"inspect", kiln::tools::cmdInspect,
+     "kiln inspect CKPT [--json]                        position, components, tensors (SHA-256)"},
 };
 
 void printHelp(std::ostream &os) {

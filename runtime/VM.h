@@ -1,0 +1,157 @@
+// VM: the stepping interpreter of kiln programs.
+//
+// The VM is an iterator, not a main loop: the caller steps it (`step()`,
+// `run(n)`), and between steps may look at it, copy it (`clone()`), save it
+// (`save(path)`) or drop it. Nothing in it uses the host stack across steps:
+// the program is lowered once into a flat instruction array (runtime/vm/
+// Program.h) and the state is explicit — a tree of fibers (one per WEAVE
+// child), each a stack of frames (func, pc, value slots, loop counters,
+// partial buffer_repeat buffers) — plus the component instances, the random
+// stream counters and the step count. That state is exactly what a
+// checkpoint stores (docs/checkpoint-format.md).
+//
+// One step runs one instruction; a fused op is one instruction. A run-time
+// error (a shape mismatch at a `?` dimension, a native call's error) stops
+// the VM with a diagnostic at the op's source location (status() == Error).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ir/Diagnostics.h"
+#include "ir/IR.h"
+#include "runtime/Component.h"
+#include "runtime/KernelExecutor.h"
+#include "runtime/Tensor.h"
+#include "runtime/vm/Program.h"
+
+namespace kiln::runtime {
+
+class Registry;
+struct CheckpointData;
+
+/// A value slot of a frame: a tensor, or a handle to component `component`.
+struct Slot {
+  Tensor tensor;
+  int32_t component = -1;
+  bool empty() const { return component < 0 && !tensor.defined(); }
+};
+
+struct Frame {
+  uint32_t func = 0;
+  uint32_t pc = 0;
+  std::vector<Slot> slots;
+  std::vector<int64_t> counters; // repeat / buffer_repeat iteration counters
+  std::vector<Tensor> buffers;   // partial buffer_repeat outputs (owned, written row by row)
+};
+
+/// A stack of frames. The top frame of a fiber waiting on a WEAVE owns the
+/// children fibers (the stack tree); they run round-robin, one step each.
+struct Fiber {
+  std::vector<Frame> frames; // frames[0, depth) are live; the rest keep capacity
+  uint32_t depth = 0;
+  bool done = false;
+  bool weaving = false;
+  uint32_t next = 0;      // round-robin position among children
+  uint32_t nRequired = 0; // children that must finish
+  uint32_t nDone = 0;
+  std::vector<Fiber> children;
+  std::vector<uint8_t> childDone;
+
+  Frame &top() { return frames[depth - 1]; }
+  const Frame &top() const { return frames[depth - 1]; }
+};
+
+class VM {
+public:
+  enum class Status { Running, Done, Error };
+
+  /// Creates the components declared by `module` (which must be verified)
+  /// from `registry`, lowers the module and positions the VM at the start of
+  /// func `entry`. On failure reports to `diag` and returns null. The
+  /// registry must outlive the VM (native functions are resolved into it).
+  static std::unique_ptr<VM> create(std::shared_ptr<const ir::Module> module,
+                                    const Registry &registry, ir::DiagnosticEngine &diag,
+                                    std::string_view entry = "main");
+
+  /// Loads a checkpoint written by save(): validates the file, parses and
+  /// verifies its IR, re-lowers it (checking the lowering hash), re-creates
+  /// the components and restores every piece of state. On failure returns
+  /// null with a message naming what is wrong in `error`.
+  static std::unique_ptr<VM> load(const std::string &path, const Registry &registry,
+                                  std::string &error);
+
+  /// Runs one instruction. Returns the status after it.
+  Status step();
+  /// Runs up to `maxSteps` instructions (stops early when done or on an
+  /// error). Returns the number of steps run.
+  int64_t run(int64_t maxSteps);
+  bool done() const { return status_ == Status::Done; }
+  Status status() const { return status_; }
+  int64_t stepCount() const { return steps_; }
+  /// The run-time error that stopped the VM (status() == Error).
+  const ir::Diagnostic &error() const { return error_; }
+
+  /// An independent copy: same position and values, cloned components.
+  std::unique_ptr<VM> clone() const;
+  /// Writes a checkpoint atomically (temp file, fsync, rename, fsync dir).
+  bool save(const std::string &path, std::string &error) const;
+  /// The state a checkpoint stores (tensors shared, not copied).
+  CheckpointData snapshot() const;
+  /// Rebuilds a VM from checkpoint data, validating every index, shape and
+  /// dtype against the re-lowered program (see load()).
+  static std::unique_ptr<VM> restore(const CheckpointData &data, const Registry &registry,
+                                     std::string &error);
+
+  // ---- access for tools and tests ----
+  const Program &program() const { return *program_; }
+  const ir::Module &module() const { return *program_->module; }
+  size_t numComponents() const { return components_.size(); }
+  Component &component(size_t i) { return *components_[i]; }
+  const Component &component(size_t i) const { return *components_[i]; }
+  /// The component declared as `@name`, or nullptr.
+  Component *component(std::string_view name);
+  const std::string &componentName(size_t i) const { return program_->components[i].name; }
+  const Fiber &rootFiber() const { return root_; }
+  const std::vector<uint64_t> &rngCounters() const { return rng_; }
+  /// Where print and log write (default std::cout).
+  void setOutput(std::ostream *out) { out_ = out; }
+  /// Compiled fused kernels; null (the default) interprets every fused op.
+  void setKernelExecutor(KernelExecutor *ex) { executor_ = ex; }
+  std::string entryName() const { return program_->funcs[program_->entryFunc].name; }
+
+  /// Frames deeper than this are a run-time error (runaway recursion).
+  static constexpr uint32_t kMaxCallDepth = 10000;
+
+private:
+  VM() = default;
+
+  void exec(Fiber &f);
+  bool execMath(Frame &fr, uint32_t pc);
+  bool pushFrame(Fiber &f, uint32_t func);
+  void popFrame(Fiber &f);
+  void finishWeave(Fiber &f);
+  bool fail(uint32_t pc, std::string message);
+  bool checkResult(uint32_t pc, unsigned k, const Tensor &t);
+  void startEntry();
+
+  std::shared_ptr<const Program> program_;
+  std::vector<std::unique_ptr<Component>> components_;
+  const Registry *registry_ = nullptr;
+  Fiber root_;
+  std::vector<uint64_t> rng_; // element offset per random stream (program_->randomStreams)
+  int64_t steps_ = 0;
+  Status status_ = Status::Running;
+  ir::Diagnostic error_{ir::Severity::Error, {}, {}};
+  std::ostream *out_ = nullptr;
+  KernelExecutor *executor_ = nullptr;
+  // Scratch reused by every call so a steady-state step does not allocate.
+  std::vector<Tensor> args_, results_;
+};
+
+} // namespace kiln::runtime

@@ -1,0 +1,609 @@
+// The VM's stepping loop: one instruction per step over an explicit tree of
+// fibers (see runtime/VM.h and docs/vm.md).
+#include "runtime/VM.h"
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+
+#include "ir/Support.h"
+#include "runtime/Kernels.h"
+#include "runtime/Registry.h"
+
+namespace kiln::runtime {
+
+namespace {
+
+/// Splits `Dataset.randn` into ("Dataset", "randn"); an explicit
+/// `constructor` attribute wins over the dotted form.
+void componentTypeOf(const ir::Operation &op, std::string &type, std::string &ctor) {
+  type = std::string(op.stringAttr("type_name"));
+  ctor = std::string(op.stringAttr("constructor"));
+  if (ctor.empty()) {
+    auto dot = type.find('.');
+    if (dot != std::string::npos) {
+      ctor = type.substr(dot + 1);
+      type.resize(dot);
+    }
+  }
+}
+
+std::vector<ir::NamedAttribute> componentConfig(const ir::Operation &op) {
+  std::vector<ir::NamedAttribute> cfg;
+  for (const auto &a : op.attrs())
+    if (a.name != "sym_name" && a.name != "type_name" && a.name != "constructor")
+      cfg.push_back(a);
+  return cfg;
+}
+
+std::string shapeStr(const Tensor &t) { return t.type().str(); }
+
+} // namespace
+
+std::unique_ptr<VM> VM::create(std::shared_ptr<const ir::Module> module,
+                               const Registry &registry, ir::DiagnosticEngine &diag,
+                               std::string_view entry) {
+  std::unique_ptr<VM> vm(new VM());
+  vm->registry_ = &registry;
+  for (ir::Operation *c : module->components()) {
+    std::string type, ctor, err;
+    componentTypeOf(*c, type, ctor);
+    auto inst = registry.createComponent(type, ctor, componentConfig(*c), err);
+    if (!inst) {
+      diag.error(c->loc(), "cannot create component @" + std::string(c->symbolAttr("sym_name")) +
+                               ": " + err);
+      return nullptr;
+    }
+    vm->components_.push_back(std::move(inst));
+  }
+  auto prog = Program::lower(std::move(module), entry, vm->components_, registry, diag);
+  if (!prog)
+    return nullptr;
+  vm->program_ = std::move(prog);
+  vm->rng_.assign(vm->program_->randomStreams.size(), 0);
+  vm->startEntry();
+  return vm;
+}
+
+void VM::startEntry() {
+  root_ = Fiber();
+  status_ = Status::Running;
+  steps_ = 0;
+  pushFrame(root_, program_->entryFunc);
+}
+
+Component *VM::component(std::string_view name) {
+  for (size_t i = 0; i < components_.size(); ++i)
+    if (program_->components[i].name == name)
+      return components_[i].get();
+  return nullptr;
+}
+
+bool VM::fail(uint32_t pc, std::string message) {
+  error_ = ir::Diagnostic{ir::Severity::Error, program_->opOf[pc]->loc(), std::move(message)};
+  status_ = Status::Error;
+  return false;
+}
+
+bool VM::pushFrame(Fiber &f, uint32_t func) {
+  if (f.depth >= kMaxCallDepth)
+    return false;
+  const FuncInfo &fi = program_->funcs[func];
+  if (f.depth == f.frames.size())
+    f.frames.emplace_back();
+  Frame &fr = f.frames[f.depth++];
+  fr.func = func;
+  fr.pc = fi.entry;
+  fr.slots.assign(fi.numSlots, Slot{});
+  fr.counters.assign(fi.numCounters, 0);
+  fr.buffers.assign(fi.numBuffers, Tensor());
+  return true;
+}
+
+void VM::popFrame(Fiber &f) {
+  Frame &fr = f.frames[--f.depth];
+  // Keep the vectors' capacity for the next call; drop the values.
+  fr.slots.clear();
+  fr.buffers.clear();
+}
+
+bool VM::checkResult(uint32_t pc, unsigned k, const Tensor &t) {
+  const Instr &I = program_->code[pc];
+  const ir::Type &want = program_->typePool[I.types + k];
+  bool ok = t.defined() && want.isNumeric() && t.dtype() == want.elem() &&
+            t.rank() == want.rank();
+  for (int64_t d = 0; ok && d < want.rank(); ++d)
+    ok = want.dim(d) == ir::kDynamic || want.dim(d) == t.dim(d);
+  if (ok)
+    return true;
+  return fail(pc, std::string(ir::mnemonic(I.kind)) + " result " + std::to_string(k) +
+                      (t.defined() ? " is " + shapeStr(t) : std::string(" is missing")) +
+                      ", expected " + want.str());
+}
+
+void VM::finishWeave(Fiber &f) {
+  f.weaving = false;
+  f.children.clear();
+  f.childDone.clear();
+  f.top().pc = program_->code[f.top().pc].a;
+}
+
+VM::Status VM::step() {
+  if (status_ != Status::Running)
+    return status_;
+  // Descend the stack tree to the fiber whose turn it is.
+  Fiber *parent = nullptr;
+  Fiber *f = &root_;
+  uint32_t childIdx = 0;
+  while (f->weaving) {
+    auto n = static_cast<uint32_t>(f->children.size());
+    uint32_t k = f->next;
+    while (f->childDone[k])
+      k = (k + 1) % n;
+    f->next = (k + 1) % n;
+    parent = f;
+    childIdx = k;
+    f = &f->children[k];
+  }
+  exec(*f);
+  if (status_ == Status::Error)
+    return status_;
+  ++steps_;
+  if (f->done) {
+    if (!parent) {
+      status_ = Status::Done;
+    } else {
+      parent->childDone[childIdx] = 1;
+      if (++parent->nDone >= parent->nRequired)
+        finishWeave(*parent);
+    }
+  }
+  return status_;
+}
+
+int64_t VM::run(int64_t maxSteps) {
+  int64_t n = 0;
+  while (n < maxSteps && status_ == Status::Running) {
+    step();
+    if (status_ != Status::Error)
+      ++n;
+  }
+  return n;
+}
+
+bool VM::execMath(Frame &fr, uint32_t pc) {
+  const Program &P = *program_;
+  const Instr &I = P.code[pc];
+  const uint32_t *in = P.ins(I);
+  Slot &out = fr.slots[P.outs(I)[0]];
+  for (unsigned k = 0; k < I.nIn; ++k)
+    if (!fr.slots[in[k]].tensor.defined())
+      return fail(pc, std::string(ir::mnemonic(I.kind)) + " operand " + std::to_string(k) +
+                          " has no value");
+  auto arg = [&](unsigned k) -> const Tensor & { return fr.slots[in[k]].tensor; };
+  if (I.opcode == Opcode::Constant) {
+    out.tensor = P.constants[I.a];
+    return true;
+  }
+  using namespace kernels;
+  using K = ir::OpKind;
+  if (I.opcode == Opcode::Random) {
+    const KernelAttrs &ka = P.attrs[I.b];
+    const RandomStream &rs = P.randomStreams[I.a];
+    uint64_t &ctr = rng_[I.a];
+    std::vector<int64_t> shape =
+        I.nIn ? arg(0).shape() : ka.resultType.dims();
+    for (int64_t d : shape)
+      if (d < 0)
+        return fail(pc, "random op needs a static result shape or a shape operand");
+    Tensor t;
+    auto seed = static_cast<uint64_t>(rs.seed), stream = static_cast<uint64_t>(rs.stream);
+    if (I.kind == K::RandomBernoulli) {
+      if (!I.nIn)
+        return fail(pc, "random_bernoulli needs a probability operand");
+      if (!ir::isFloat(arg(0).dtype()))
+        return fail(pc, "random_bernoulli probabilities must be floats");
+      t = randomBernoulli(arg(0), seed, stream, ctr);
+    } else if (!ir::isFloat(ka.resultType.elem())) {
+      return fail(pc, "random draws must be f32 or f64");
+    } else if (I.kind == K::RandomUniform) {
+      t = randomUniform(ka.resultType.elem(), std::move(shape), seed, stream, ctr);
+    } else {
+      t = randomNormal(ka.resultType.elem(), std::move(shape), seed, stream, ctr);
+    }
+    ctr += static_cast<uint64_t>(t.numel());
+    if (!checkResult(pc, 0, t))
+      return false;
+    out.tensor = std::move(t);
+    return true;
+  }
+  const KernelAttrs &ka = P.attrs[I.a];
+  KernelResult r;
+  switch (I.kind) {
+  case K::Neg: r.value = unary(UnaryOp::Neg, arg(0)); break;
+  case K::Exp: r.value = unary(UnaryOp::Exp, arg(0)); break;
+  case K::Log: r.value = unary(UnaryOp::Log, arg(0)); break;
+  case K::Sqrt: r.value = unary(UnaryOp::Sqrt, arg(0)); break;
+  case K::Abs: r.value = unary(UnaryOp::Abs, arg(0)); break;
+  case K::Sigmoid: r.value = unary(UnaryOp::Sigmoid, arg(0)); break;
+  case K::Tanh: r.value = unary(UnaryOp::Tanh, arg(0)); break;
+  case K::Relu: r.value = unary(UnaryOp::Relu, arg(0)); break;
+  case K::Add: r = binary(BinaryOp::Add, arg(0), arg(1)); break;
+  case K::Sub: r = binary(BinaryOp::Sub, arg(0), arg(1)); break;
+  case K::Mul: r = binary(BinaryOp::Mul, arg(0), arg(1)); break;
+  case K::Div: r = binary(BinaryOp::Div, arg(0), arg(1)); break;
+  case K::Max: r = binary(BinaryOp::Max, arg(0), arg(1)); break;
+  case K::Min: r = binary(BinaryOp::Min, arg(0), arg(1)); break;
+  case K::Pow: r = binary(BinaryOp::Pow, arg(0), arg(1)); break;
+  case K::Eq: r = compare(CompareOp::Eq, arg(0), arg(1)); break;
+  case K::Ne: r = compare(CompareOp::Ne, arg(0), arg(1)); break;
+  case K::Lt: r = compare(CompareOp::Lt, arg(0), arg(1)); break;
+  case K::Le: r = compare(CompareOp::Le, arg(0), arg(1)); break;
+  case K::Gt: r = compare(CompareOp::Gt, arg(0), arg(1)); break;
+  case K::Ge: r = compare(CompareOp::Ge, arg(0), arg(1)); break;
+  case K::Select: r = select(arg(0), arg(1), arg(2)); break;
+  case K::Cast: r.value = cast(arg(0), ka.resultType.elem()); break;
+  case K::ReduceSum:
+  case K::ReduceMean:
+  case K::ReduceMax:
+  case K::ReduceMin:
+  case K::ReduceArgmax: {
+    ReduceOp ro = I.kind == K::ReduceSum    ? ReduceOp::Sum
+                  : I.kind == K::ReduceMean ? ReduceOp::Mean
+                  : I.kind == K::ReduceMax  ? ReduceOp::Max
+                  : I.kind == K::ReduceMin  ? ReduceOp::Min
+                                            : ReduceOp::Argmax;
+    r = reduce(ro, arg(0), ka.hasAxis ? std::optional<int64_t>(ka.axis) : std::nullopt);
+    break;
+  }
+  case K::Matmul: r = matmul(arg(0), arg(1), ka.transposeA, ka.transposeB); break;
+  case K::Transpose: r = transpose(arg(0)); break;
+  case K::Reshape: r = reshape(arg(0), ka.resultType.dims()); break;
+  case K::Slice: r = slice(arg(0), ka.axis, ka.start, ka.size); break;
+  case K::Concat: {
+    args_.clear();
+    for (unsigned k = 0; k < I.nIn; ++k)
+      args_.push_back(arg(k));
+    r = concat(args_, ka.axis);
+    args_.clear();
+    break;
+  }
+  case K::Dim: r = dim(arg(0), ka.axis); break;
+  default:
+    KILN_UNREACHABLE("tensor op without a kernel");
+  }
+  if (!r.ok())
+    return fail(pc, r.error);
+  if (!checkResult(pc, 0, r.value))
+    return false;
+  out.tensor = std::move(r.value);
+  return true;
+}
+
+void VM::exec(Fiber &f) {
+  const Program &P = *program_;
+  Frame &fr = f.top();
+  const uint32_t pc = fr.pc;
+  const Instr &I = P.code[pc];
+  const uint32_t *in = P.ins(I);
+  const uint32_t *out = P.outs(I);
+  auto move = [&](Frame &dst) {
+    for (unsigned k = 0; k < I.nIn && k < I.nOut; ++k)
+      dst.slots[out[k]] = fr.slots[in[k]];
+  };
+  switch (I.opcode) {
+  case Opcode::Jump:
+    fr.pc = I.a;
+    return;
+  case Opcode::Move:
+    move(fr);
+    fr.pc = I.a;
+    return;
+  case Opcode::RepeatInit:
+    fr.counters[I.b] = 0;
+    fr.pc = I.imm > 0 ? pc + 1 : I.a;
+    return;
+  case Opcode::RepeatNext:
+    move(fr);
+    fr.pc = ++fr.counters[I.b] < I.imm ? I.c : I.a;
+    return;
+  case Opcode::BufferInit:
+    fr.counters[I.b] = 0;
+    fr.buffers[I.c] = Tensor();
+    if (I.imm > 0) {
+      fr.pc = pc + 1;
+      return;
+    }
+    {
+      const ir::Type &t = P.typePool[I.types];
+      if (!t.hasStaticShape()) {
+        fail(pc, "buffer_repeat 0 of a row of unknown shape " + t.str());
+        return;
+      }
+      fr.slots[out[0]].tensor = Tensor::zeros(t.elem(), t.dims());
+      fr.pc = I.a;
+    }
+    return;
+  case Opcode::BufferNext: {
+    const Tensor &row = fr.slots[in[0]].tensor;
+    int64_t i = fr.counters[I.b];
+    Tensor &buf = fr.buffers[I.c];
+    const ir::Type &want = P.typePool[I.types];
+    if (!row.defined()) {
+      fail(pc, "buffer_repeat row has no value");
+      return;
+    }
+    if (i < 0 || i >= I.imm || (i > 0 && (!buf.defined() || buf.rank() < 1 ||
+                                          buf.dim(0) != I.imm))) {
+      fail(pc, "buffer_repeat state is inconsistent (row " + std::to_string(i) + ")");
+      return;
+    }
+    if (i == 0) {
+      // Allocate the whole output at the first row, when its shape is known.
+      bool ok = row.dtype() == want.elem() && row.rank() + 1 == want.rank();
+      for (int64_t d = 0; ok && d < row.rank(); ++d)
+        ok = want.dim(d + 1) == ir::kDynamic || want.dim(d + 1) == row.dim(d);
+      if (!ok) {
+        fail(pc, "buffer_repeat row is " + shapeStr(row) + ", which does not stack into " +
+                     want.str());
+        return;
+      }
+      std::vector<int64_t> shape{I.imm};
+      shape.insert(shape.end(), row.shape().begin(), row.shape().end());
+      buf = Tensor::empty(row.dtype(), std::move(shape));
+    } else if (row.dtype() != buf.dtype() || row.rank() + 1 != buf.rank() ||
+               !std::equal(row.shape().begin(), row.shape().end(), buf.shape().begin() + 1)) {
+      fail(pc, "buffer_repeat row " + std::to_string(i) + " is " + shapeStr(row) +
+                   ", the first row was " + Tensor::empty(buf.dtype(), std::vector<int64_t>(
+                                                buf.shape().begin() + 1, buf.shape().end()))
+                                                .type()
+                                                .str());
+      return;
+    }
+    std::memcpy(static_cast<char *>(buf.raw()) + size_t(i) * row.nbytes(), row.raw(),
+                row.nbytes());
+    if (++fr.counters[I.b] < I.imm) {
+      fr.pc = I.d;
+    } else {
+      fr.slots[out[0]].tensor = std::move(buf);
+      buf = Tensor();
+      fr.pc = I.a;
+    }
+    return;
+  }
+  case Opcode::WhileCond: {
+    const Tensor &c = fr.slots[in[0]].tensor;
+    if (!c.defined()) {
+      fail(pc, "while condition has no value");
+      return;
+    }
+    fr.pc = c.item() != 0.0 ? pc + 1 : I.a;
+    return;
+  }
+  case Opcode::Switch: {
+    const Tensor &s = fr.slots[in[0]].tensor;
+    if (!s.defined()) {
+      fail(pc, "switch selector has no value");
+      return;
+    }
+    double v = s.item();
+    uint32_t k = 0;
+    while (k < I.b && double(P.casePool[I.a + k]) != v)
+      ++k;
+    fr.pc = P.slotPool[I.c + k];
+    return;
+  }
+  case Opcode::Weave: {
+    if (I.imm == 0) {
+      fr.pc = I.a;
+      return;
+    }
+    f.weaving = true;
+    f.next = 0;
+    f.nDone = 0;
+    f.nRequired = static_cast<uint32_t>(I.imm);
+    f.children.assign(I.b, Fiber());
+    f.childDone.assign(I.b, 0);
+    for (uint32_t k = 0; k < I.b; ++k) {
+      Fiber &c = f.children[k];
+      // A child starts with a copy of the frame's values (SSA: it only
+      // reads values from outside its region) but no partial buffers.
+      c.frames.push_back(f.top());
+      c.depth = 1;
+      c.frames[0].pc = P.slotPool[I.c + k];
+      for (Tensor &b : c.frames[0].buffers)
+        b = Tensor();
+    }
+    return;
+  }
+  case Opcode::WeaveEnd:
+    f.done = true;
+    return;
+  case Opcode::Call: {
+    if (!pushFrame(f, I.a)) {
+      fail(pc, "call stack overflow (more than " + std::to_string(kMaxCallDepth) +
+                   " nested calls)");
+      return;
+    }
+    Frame &caller = f.frames[f.depth - 2];
+    Frame &callee = f.frames[f.depth - 1];
+    const FuncInfo &fi = P.funcs[I.a];
+    for (unsigned k = 0; k < I.nIn; ++k)
+      callee.slots[fi.paramSlots[k]] = caller.slots[in[k]];
+    return;
+  }
+  case Opcode::Return: {
+    if (f.depth == 1) {
+      f.done = true;
+      return;
+    }
+    Frame &caller = f.frames[f.depth - 2];
+    const Instr &C = P.code[caller.pc];
+    const uint32_t *cout = P.outs(C);
+    for (unsigned k = 0; k < I.nIn && k < C.nOut; ++k)
+      caller.slots[cout[k]] = fr.slots[in[k]];
+    popFrame(f);
+    ++caller.pc;
+    return;
+  }
+  case Opcode::CallMethod:
+  case Opcode::CallNative: {
+    args_.clear();
+    results_.clear();
+    for (unsigned k = 0; k < I.nIn; ++k) {
+      if (!fr.slots[in[k]].tensor.defined()) {
+        fail(pc, "call argument " + std::to_string(k) + " has no value");
+        return;
+      }
+      args_.push_back(fr.slots[in[k]].tensor);
+    }
+    CallContext ctx;
+    ctx.out = out_ ? out_ : &std::cout;
+    ctx.step = steps_;
+    NativeError err;
+    bool ok = I.opcode == Opcode::CallMethod
+                  ? components_[I.a]->invoke(static_cast<int>(I.b), args_, P.kwargs[I.c], ctx,
+                                             results_, err)
+                  : P.natives[I.a]->fn(args_, P.kwargs[I.c], ctx, results_, err);
+    args_.clear();
+    if (!ok) {
+      fail(pc, err.message.empty() ? "native call failed" : err.message);
+      return;
+    }
+    if (results_.size() < I.nOut) {
+      fail(pc, "call returned " + std::to_string(results_.size()) + " values, expected " +
+                   std::to_string(I.nOut));
+      return;
+    }
+    for (unsigned k = 0; k < I.nOut; ++k)
+      if (!checkResult(pc, k, results_[k]))
+        return;
+    for (unsigned k = 0; k < I.nOut; ++k)
+      fr.slots[out[k]].tensor = std::move(results_[k]);
+    results_.clear();
+    fr.pc = pc + 1;
+    return;
+  }
+  case Opcode::ComponentRef:
+    fr.slots[out[0]] = Slot{Tensor(), static_cast<int32_t>(I.a)};
+    fr.pc = pc + 1;
+    return;
+  case Opcode::StateLoad:
+  case Opcode::StateStore: {
+    int32_t c = fr.slots[in[0]].component;
+    if (c < 0) {
+      fail(pc, "component handle has no value");
+      return;
+    }
+    int field = P.fieldIndex[size_t(I.a) * components_.size() + size_t(c)];
+    if (field < 0) {
+      fail(pc, "component @" + P.components[c].name + " (" +
+                   std::string(components_[c]->typeName()) + ") has no state field '" +
+                   P.fieldNames[I.a] + "'");
+      return;
+    }
+    if (I.opcode == Opcode::StateLoad) {
+      const Tensor &v = components_[c]->field(field);
+      if (!checkResult(pc, 0, v))
+        return;
+      fr.slots[out[0]].tensor = v;
+    } else {
+      const Tensor &v = fr.slots[in[1]].tensor;
+      const Tensor &old = components_[c]->field(field);
+      if (!v.defined() || v.dtype() != old.dtype() || v.shape() != old.shape()) {
+        fail(pc, "state_store of " + (v.defined() ? shapeStr(v) : std::string("nothing")) +
+                     " into field '" + P.fieldNames[I.a] + "' of @" + P.components[c].name +
+                     ", which is " + shapeStr(old));
+        return;
+      }
+      components_[c]->setField(field, v);
+    }
+    fr.pc = pc + 1;
+    return;
+  }
+  case Opcode::Constant:
+  case Opcode::TensorOp:
+  case Opcode::Random:
+    if (execMath(fr, pc))
+      fr.pc = pc + 1;
+    return;
+  case Opcode::Fused: {
+    for (unsigned k = 0; k < I.nIn; ++k)
+      if (!fr.slots[in[k]].tensor.defined()) {
+        fail(pc, "fused operand " + std::to_string(k) + " has no value");
+        return;
+      }
+    if (executor_) {
+      args_.clear();
+      results_.clear();
+      for (unsigned k = 0; k < I.nIn; ++k)
+        args_.push_back(fr.slots[in[k]].tensor);
+      bool ran = executor_->tryRun(*P.opOf[pc], args_, results_);
+      args_.clear();
+      if (ran) {
+        if (results_.size() != I.nOut) {
+          fail(pc, "compiled kernel returned the wrong number of results");
+          return;
+        }
+        for (unsigned k = 0; k < I.nOut; ++k)
+          if (!checkResult(pc, k, results_[k]))
+            return;
+        for (unsigned k = 0; k < I.nOut; ++k)
+          fr.slots[out[k]].tensor = std::move(results_[k]);
+        results_.clear();
+        fr.pc = I.a + 1;
+        return;
+      }
+      results_.clear();
+    }
+    // Interpret the region, all of it within this one step.
+    const uint32_t *argSlots = P.slotPool.data() + I.b;
+    for (unsigned k = 0; k < I.nIn; ++k)
+      fr.slots[argSlots[k]] = fr.slots[in[k]];
+    for (uint32_t p = pc + 1; p < I.a; ++p)
+      if (!execMath(fr, p))
+        return;
+    const Instr &Y = P.code[I.a];
+    const uint32_t *yin = P.ins(Y);
+    for (unsigned k = 0; k < Y.nIn && k < I.nOut; ++k) {
+      if (!checkResult(pc, k, fr.slots[yin[k]].tensor))
+        return;
+      fr.slots[out[k]] = fr.slots[yin[k]];
+    }
+    fr.pc = I.a + 1;
+    return;
+  }
+  case Opcode::FusedYield:
+    KILN_UNREACHABLE("fused_yield runs as part of its fused op");
+  }
+}
+
+std::unique_ptr<VM> VM::clone() const {
+  std::unique_ptr<VM> vm(new VM());
+  vm->program_ = program_;
+  vm->registry_ = registry_;
+  for (const auto &c : components_)
+    vm->components_.push_back(c->clone());
+  vm->root_ = root_;
+  // Partial buffer_repeat outputs are written in place: give the copy its own.
+  std::vector<Fiber *> todo{&vm->root_};
+  while (!todo.empty()) {
+    Fiber *f = todo.back();
+    todo.pop_back();
+    for (uint32_t d = 0; d < f->depth; ++d)
+      for (Tensor &b : f->frames[d].buffers)
+        if (b.defined())
+          b = b.copy();
+    for (Fiber &c : f->children)
+      todo.push_back(&c);
+  }
+  vm->rng_ = rng_;
+  vm->steps_ = steps_;
+  vm->status_ = status_;
+  vm->error_ = error_;
+  vm->out_ = out_;
+  vm->executor_ = executor_;
+  return vm;
+}
+
+} // namespace kiln::runtime

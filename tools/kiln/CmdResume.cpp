@@ -1,0 +1,47 @@
+// kiln resume CKPT [--steps N] [--save CKPT2] [--checkpoint-every N]
+//                  [--no-progress] [--quiet]
+//
+// Loads a checkpoint (validated, IR re-verified and re-lowered) and keeps
+// stepping it exactly where `kiln run --save` stopped.
+#include <iostream>
+
+#include "runtime/Registry.h"
+#include "runtime/VM.h"
+#include "tools/kiln/Commands.h"
+#include "tools/kiln/Common.h"
+#include "tools/kiln/RunLoop.h"
+
+namespace kiln::tools {
+
+int cmdResume(const Args &args) {
+  RunOptions opts;
+  std::string file;
+  for (size_t i = 0; i < args.size(); ++i) {
+    int r = takeRunOption("resume", args, i, opts);
+    if (r < 0)
+      return kExitUsage;
+    if (r > 0)
+      continue;
+    const std::string &a = args[i];
+    if (a == "--no-jit")
+      continue;
+    if (!a.empty() && a[0] == '-')
+      return usageError("resume", "unknown option '" + a + "'");
+    if (!file.empty())
+      return usageError("resume", "more than one checkpoint");
+    file = a;
+  }
+  if (file.empty())
+    return usageError("resume", "no checkpoint file");
+  runtime::Registry registry = runtime::Registry::withBuiltins();
+  std::string err;
+  auto vm = runtime::VM::load(file, registry, err);
+  if (!vm) {
+    std::cerr << "kiln resume: error: " << err << "\n";
+    return kExitInputError;
+  }
+  ir::SourceManager sources;
+  return driveVM(*vm, opts, sources);
+}
+
+} // namespace kiln::tools

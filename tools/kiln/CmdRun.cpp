@@ -1,0 +1,252 @@
+// kiln run FILE [--steps N] [--save CKPT] [--checkpoint-every N] [--entry NAME]
+//               [--hook SPEC] [--no-jit] [--no-progress] [--quiet]
+//
+// FILE is a program in the notation (.kiln, through the frontend) or textual
+// IR (.kir, parsed and verified). The module goes through optimizeModule()
+// (the pass pipeline's place), then a VM steps it (see RunLoop.h).
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include "ir/Parser.h"
+#include "ir/Verifier.h"
+#include "runtime/Registry.h"
+#include "runtime/VM.h"
+#include "tools/kiln/Commands.h"
+#include "tools/kiln/Common.h"
+#include "tools/kiln/RunLoop.h"
+
+namespace kiln::tools {
+
+namespace {
+
+// The one piece of process-wide mutable state: a signal handler can only
+// talk to the loop through a flag of this type.
+volatile std::sig_atomic_t gStopSignal = 0;
+
+extern "C" void onStopSignal(int sig) { gStopSignal = sig; }
+
+void installSignalHandlers() {
+  struct sigaction sa{};
+  sa.sa_handler = onStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool parseCount(const std::string &s, int64_t &out) {
+  if (s.empty() || s.size() > 18)
+    return false;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  return true;
+}
+
+/// The place where the pass pipeline runs on the module after it has been
+/// lowered/parsed and verified, before the VM lowers it to instructions.
+/// (-O0/-O1/-O2/--passes/--stats plug in here.) Returns false with
+/// diagnostics when a pass fails.
+bool optimizeModule(ir::Module &module, ir::DiagnosticEngine &diag) {
+  (void)module;
+  return !diag.hasErrors();
+}
+
+void printSummaries(const runtime::VM &vm) {
+  for (size_t i = 0; i < vm.numComponents(); ++i) {
+    std::string d = vm.component(i).describe();
+    if (d.empty())
+      continue;
+    std::cout << "@" << vm.componentName(i) << " (" << vm.component(i).typeName() << "):\n"
+              << d;
+    if (d.back() != '\n')
+      std::cout << "\n";
+  }
+}
+
+} // namespace
+
+int takeRunOption(std::string_view verb, const std::vector<std::string> &args, size_t &i,
+                  RunOptions &opts) {
+  const std::string &a = args[i];
+  std::string v;
+  if (takeOption(a, "steps", v, args, i)) {
+    if (!parseCount(v, opts.steps))
+      return usageError(verb, "--steps needs a non-negative integer, got '" + v + "'"), -1;
+    return 1;
+  }
+  if (takeOption(a, "checkpoint-every", v, args, i)) {
+    if (!parseCount(v, opts.checkpointEvery) || opts.checkpointEvery == 0)
+      return usageError(verb, "--checkpoint-every needs a positive integer, got '" + v + "'"), -1;
+    return 1;
+  }
+  if (takeOption(a, "save", v, args, i)) {
+    if (v.empty())
+      return usageError(verb, "--save needs a file name"), -1;
+    opts.save = v;
+    return 1;
+  }
+  if (a == "--no-progress") {
+    opts.progress = false;
+    return 1;
+  }
+  if (a == "--progress") {
+    opts.progress = true;
+    return 1;
+  }
+  if (a == "--quiet") {
+    opts.quiet = true;
+    return 1;
+  }
+  if (a == "--steps" || a == "--save" || a == "--checkpoint-every")
+    return usageError(verb, a + " needs a value"), -1;
+  return 0;
+}
+
+int driveVM(runtime::VM &vm, const RunOptions &opts, const ir::SourceManager &sources) {
+  using Clock = std::chrono::steady_clock;
+  if (opts.checkpointEvery && opts.save.empty()) {
+    std::cerr << "kiln: error: --checkpoint-every needs --save\n";
+    return kExitUsage;
+  }
+  installSignalHandlers();
+  bool tty = opts.progress && ::isatty(2) && !std::getenv("KILN_NO_PROGRESS");
+  auto start = Clock::now();
+  auto lastShown = start;
+  int64_t startSteps = vm.stepCount();
+  int64_t budget = opts.steps;
+  bool interrupted = false;
+  std::string err;
+  auto save = [&]() {
+    if (opts.save.empty())
+      return true;
+    if (vm.save(opts.save, err))
+      return true;
+    std::cerr << "kiln: error: " << err << "\n";
+    return false;
+  };
+  // Steps run in chunks: between chunks the loop looks at the signal flag,
+  // the clock and the checkpoint schedule (a chunk is short: a few
+  // milliseconds of a typical program).
+  constexpr int64_t kChunk = 256;
+  while (vm.status() == runtime::VM::Status::Running && budget != 0) {
+    if (gStopSignal) {
+      interrupted = true;
+      break;
+    }
+    int64_t n = kChunk;
+    if (budget > 0)
+      n = std::min(n, budget);
+    if (opts.checkpointEvery) {
+      int64_t toNext = opts.checkpointEvery - vm.stepCount() % opts.checkpointEvery;
+      n = std::min(n, toNext);
+    }
+    int64_t ran = vm.run(n);
+    if (budget > 0)
+      budget -= ran;
+    if (opts.checkpointEvery && ran && vm.stepCount() % opts.checkpointEvery == 0 &&
+        vm.status() == runtime::VM::Status::Running && !save())
+      return kExitInputError;
+    if (tty) {
+      auto now = Clock::now();
+      if (now - lastShown > std::chrono::milliseconds(250)) {
+        lastShown = now;
+        double secs = std::chrono::duration<double>(now - start).count();
+        double rate = double(vm.stepCount() - startSteps) / std::max(secs, 1e-9);
+        std::fprintf(stderr, "\r\033[Ksteps %lld  %.0f steps/s  %.1fs",
+                     static_cast<long long>(vm.stepCount()), rate, secs);
+      }
+    }
+  }
+  if (gStopSignal)
+    interrupted = true;
+  if (tty)
+    std::fprintf(stderr, "\r\033[K");
+  std::cout.flush();
+  if (vm.status() == runtime::VM::Status::Error) {
+    ir::DiagnosticEngine diag(&sources);
+    diag.error(vm.error().loc, vm.error().message);
+    diag.print(std::cerr);
+    return kExitInputError;
+  }
+  if (!save())
+    return kExitInputError;
+  if (interrupted) {
+    std::cerr << "kiln: interrupted at step " << vm.stepCount()
+              << (opts.save.empty() ? "" : "; checkpoint written to " + opts.save) << "\n";
+    return kExitInterrupted;
+  }
+  if (!opts.quiet)
+    printSummaries(vm);
+  return kExitOk;
+}
+
+int cmdRun(const Args &args) {
+  RunOptions opts;
+  std::string file, entry = "main";
+  std::vector<std::string> hooks;
+  for (size_t i = 0; i < args.size(); ++i) {
+    int r = takeRunOption("run", args, i, opts);
+    if (r < 0)
+      return kExitUsage;
+    if (r > 0)
+      continue;
+    const std::string &a = args[i];
+    std::string v;
+    if (takeOption(a, "entry", v, args, i))
+      entry = v;
+    else if (takeOption(a, "hook", v, args, i))
+      hooks.push_back(v);
+    else if (a == "--no-jit")
+      ; // no compiled kernels are used yet: fused ops are interpreted
+    else if (!a.empty() && a[0] == '-' && a != "-")
+      return usageError("run", "unknown option '" + a + "'");
+    else if (file.empty())
+      file = a;
+    else
+      return usageError("run", "more than one input file");
+  }
+  if (file.empty())
+    return usageError("run", "no input file");
+
+  auto text = readInputFile(file);
+  if (!text)
+    return kExitInputError;
+  ir::SourceManager sources;
+  ir::DiagnosticEngine diag(&sources);
+  runtime::Registry registry = runtime::Registry::withBuiltins();
+  std::unique_ptr<ir::Module> module;
+  bool isKir = file.size() > 4 && file.compare(file.size() - 4, 4, ".kir") == 0;
+  if (isKir) {
+    if (!hooks.empty())
+      return usageError("run", "--hook applies to programs (.kiln), not to IR");
+    module = ir::parseModule(*text, file, sources, diag);
+  } else {
+    std::cerr << "kiln run: error: " << file
+              << ": programs in the notation need the frontend's lowering, which this build "
+                 "does not have yet; run textual IR (.kir)\n";
+    return kExitInputError;
+  }
+  if (!module || !ir::verifyModule(*module, diag) || !optimizeModule(*module, diag)) {
+    diag.print(std::cerr);
+    return kExitInputError;
+  }
+  auto vm = runtime::VM::create(std::shared_ptr<const ir::Module>(std::move(module)), registry,
+                                diag, entry);
+  if (!vm) {
+    diag.print(std::cerr);
+    return kExitInputError;
+  }
+  return driveVM(*vm, opts, sources);
+}
+
+} // namespace kiln::tools

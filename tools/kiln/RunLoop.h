@@ -1,0 +1,31 @@
+// The stepping loop shared by `kiln run` and `kiln resume`: steps a VM in
+// chunks, between chunks checks for SIGINT/SIGTERM, writes periodic
+// checkpoints and a progress line, and at the end saves and reports.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ir/Diagnostics.h"
+#include "runtime/VM.h"
+
+namespace kiln::tools {
+
+struct RunOptions {
+  int64_t steps = -1;           // stop after this many steps (-1: until done)
+  std::string save;             // checkpoint written when the run stops
+  int64_t checkpointEvery = 0;  // also every N steps (0: never)
+  bool progress = true;         // progress line on a TTY stderr
+  bool quiet = false;           // no component summaries at the end
+};
+
+/// Parses one run/resume option at args[i] (advancing i past its value).
+/// Returns 1 if taken, 0 if not a run option, -1 after printing a usage error.
+int takeRunOption(std::string_view verb, const std::vector<std::string> &args, size_t &i,
+                  RunOptions &opts);
+
+/// Runs `vm` per `opts`; returns the process exit code. Run-time errors are
+/// rendered with `sources` (which may not know the file: then no quote).
+int driveVM(runtime::VM &vm, const RunOptions &opts, const ir::SourceManager &sources);
+
+} // namespace kiln::tools
