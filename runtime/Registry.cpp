@@ -1,0 +1,131 @@
+// Registry: name -> component type / native function tables, and the
+// built-in set.
+#include "runtime/Registry.h"
+
+#include "ir/Support.h"
+#include "runtime/components/Builtins.h"
+
+namespace kiln::runtime {
+
+Registry Registry::withBuiltins() {
+  Registry r;
+  std::unique_ptr<ComponentType> builtins[] = {
+      makeDatasetType(), makeTensorType(),           makePCAType(),
+      makeRBMType(),     makeLogisticRegressionType(), makeKMeansType(),
+  };
+  for (std::unique_ptr<ComponentType> &t : builtins) {
+    std::string error;
+    bool ok = r.registerComponentType(std::move(t), &error);
+    KILN_ASSERT(ok, "built-in component types have distinct names");
+  }
+  registerPrintingFunctions(r);
+  return r;
+}
+
+bool Registry::registerComponentType(std::unique_ptr<ComponentType> type, std::string *error) {
+  auto fail = [&](std::string msg) {
+    if (error)
+      *error = std::move(msg);
+    return false;
+  };
+  if (!type)
+    return fail("cannot register a null component type");
+  std::string name(type->name());
+  if (name.empty())
+    return fail("cannot register a component type with an empty name");
+  if (types_.count(name))
+    return fail("component type '" + name + "' is already registered");
+  types_.emplace(std::move(name), std::shared_ptr<const ComponentType>(std::move(type)));
+  return true;
+}
+
+bool Registry::registerFunction(ir::FunctionSchema schema, NativeFn fn, std::string *error) {
+  auto fail = [&](std::string msg) {
+    if (error)
+      *error = std::move(msg);
+    return false;
+  };
+  if (schema.name.empty())
+    return fail("cannot register a native function with an empty name");
+  if (!fn)
+    return fail("native function '" + schema.name + "' has no implementation");
+  if (functions_.count(schema.name))
+    return fail("native function '" + schema.name + "' is already registered");
+  std::string name = schema.name;
+  functions_.emplace(std::move(name), NativeFunction{std::move(schema), std::move(fn)});
+  return true;
+}
+
+const ComponentType *Registry::lookupComponentType(std::string_view name) const {
+  auto it = types_.find(name);
+  return it == types_.end() ? nullptr : it->second.get();
+}
+
+std::string Registry::unknownTypeMessage(std::string_view typeName) {
+  return "unknown component type '" + std::string(typeName) + "' (not registered in this process)";
+}
+
+std::string Registry::unknownFunctionMessage(std::string_view name) {
+  return "unknown native function '" + std::string(name) + "' (not registered in this process)";
+}
+
+std::unique_ptr<Component> Registry::createComponent(std::string_view typeName,
+                                                     std::string_view constructor,
+                                                     const std::vector<ir::NamedAttribute> &config,
+                                                     std::string &error) const {
+  const ComponentType *type = lookupComponentType(typeName);
+  if (!type) {
+    error = unknownTypeMessage(typeName);
+    return nullptr;
+  }
+  std::unique_ptr<Component> c = type->create(constructor, config, error);
+  KILN_ASSERT(c || !error.empty(), "a failed component creation must say why");
+  return c;
+}
+
+const NativeFunction *Registry::lookupNative(std::string_view name) const {
+  auto it = functions_.find(name);
+  return it == functions_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Registry::componentTypeNames() const {
+  std::vector<std::string> names;
+  for (const auto &[name, type] : types_)
+    names.push_back(name);
+  return names;
+}
+
+std::vector<std::string> Registry::functionNames() const {
+  std::vector<std::string> names;
+  for (const auto &[name, fn] : functions_)
+    names.push_back(name);
+  return names;
+}
+
+bool Registry::hasComponentType(std::string_view typeName) const {
+  return types_.find(typeName) != types_.end();
+}
+
+std::optional<ir::ComponentSchema>
+Registry::resolveComponent(std::string_view typeName, std::string_view constructor,
+                           const std::vector<ir::NamedAttribute> &config,
+                           std::string *error) const {
+  const ComponentType *type = lookupComponentType(typeName);
+  std::string message;
+  std::optional<ir::ComponentSchema> schema;
+  if (!type)
+    message = unknownTypeMessage(typeName);
+  else
+    schema = type->resolve(constructor, config, message);
+  KILN_ASSERT(schema || !message.empty(), "a failed resolution must say why");
+  if (!schema && error)
+    *error = std::move(message);
+  return schema;
+}
+
+const ir::FunctionSchema *Registry::lookupFunction(std::string_view name) const {
+  const NativeFunction *f = lookupNative(name);
+  return f ? &f->schema : nullptr;
+}
+
+} // namespace kiln::runtime

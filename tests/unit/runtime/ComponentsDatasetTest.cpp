@@ -1,0 +1,285 @@
+// Dataset: schemas, synthetic data, next/next_batch equivalence across
+// epochs (with and without shuffle), labels, checkpoints and clones.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "runtime/Registry.h"
+#include "tests/unit/runtime/ComponentsTestUtil.h"
+
+namespace kiln::runtime {
+namespace {
+
+using namespace kiln::runtime::testing;
+using ::testing::HasSubstr;
+
+Tensor count(int64_t n) { return Tensor::scalarI64(n); }
+
+/// n rows by repeated next() calls, stacked into one flat vector.
+std::vector<double> byNext(Component &d, int64_t n, const char *method = "next") {
+  std::vector<double> all;
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<double> row = values(call(d, method).at(0));
+    all.insert(all.end(), row.begin(), row.end());
+  }
+  return all;
+}
+
+TEST(Dataset, SchemaHasBulkForms) {
+  Registry r = Registry::withBuiltins();
+  std::string error;
+  auto s = r.resolveComponent("Dataset", "randn", {kv("rows", 13), kv("cols", 3), kv("seed", 123)},
+                              &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_TRUE(s->fields.empty());
+  const ir::MethodSchema *next = s->method("next");
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(next->results, std::vector<ir::Type>{ir::Type::tensor(ElemType::F32, {3})});
+  EXPECT_EQ(next->bulkForm, "next_batch");
+  EXPECT_FALSE(next->isKernel);
+  const ir::MethodSchema *batch = s->method("next_batch");
+  ASSERT_NE(batch, nullptr);
+  ASSERT_EQ(batch->params.size(), 1u);
+  EXPECT_EQ(batch->params[0].type, ir::Type::i64());
+  EXPECT_EQ(batch->results,
+            std::vector<ir::Type>{ir::Type::tensor(ElemType::F32, {ir::kDynamic, 3})});
+  EXPECT_TRUE(s->method("epoch")->readOnly);
+  EXPECT_EQ(s->method("next_label"), nullptr);
+
+  s = r.resolveComponent("Dataset", "csv",
+                         {kv("path", dataPath("iris_tiny.csv")), kv("header", true),
+                          kv("label_col", -1), kv("classes", 3)},
+                         &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_EQ(s->method("next")->results[0], ir::Type::tensor(ElemType::F32, {2}));
+  EXPECT_EQ(s->method("next_label")->results[0], ir::Type::tensor(ElemType::F32, {3}));
+  EXPECT_EQ(s->method("next_label")->bulkForm, "next_label_batch");
+
+  s = r.resolveComponent("Dataset", "idx", {kv("path", dataPath("images_3x2x2.idx"))}, &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_EQ(s->method("next")->results[0], ir::Type::tensor(ElemType::F32, {4}));
+  s = r.resolveComponent("Dataset", "npy", {kv("path", dataPath("f8_2x3.npy"))}, &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_EQ(s->method("next")->results[0], ir::Type::tensor(ElemType::F32, {3}));
+}
+
+TEST(Dataset, SyntheticDataIsDeterministicAndDistributedAsAsked) {
+  Registry r = Registry::withBuiltins();
+  auto a = create(r, "Dataset", "randn", {kv("rows", 5000), kv("cols", 2), kv("seed", 7)});
+  auto b = create(r, "Dataset", "randn", {kv("rows", 5000), kv("cols", 2), kv("seed", 7)});
+  auto c = create(r, "Dataset", "randn", {kv("rows", 5000), kv("cols", 2), kv("seed", 8)});
+  Tensor ta = call(*a, "next_batch", {count(5000)}).at(0);
+  Tensor tb = call(*b, "next_batch", {count(5000)}).at(0);
+  Tensor tc = call(*c, "next_batch", {count(5000)}).at(0);
+  EXPECT_TRUE(ta.bitwiseEqual(tb));
+  EXPECT_FALSE(ta.bitwiseEqual(tc));
+  double sum = 0, sq = 0;
+  for (double v : values(ta)) {
+    sum += v;
+    sq += v * v;
+  }
+  double mean = sum / 10000, var = sq / 10000 - mean * mean;
+  EXPECT_NEAR(mean, 0.0, 0.05); // 5 standard errors
+  EXPECT_NEAR(var, 1.0, 0.07);
+
+  auto bern = create(r, "Dataset", "bernoulli",
+                     {kv("rows", 1000), kv("cols", 10), kv("p", 0.25), kv("seed", 3)});
+  std::vector<double> v = values(call(*bern, "next_batch", {count(1000)}).at(0));
+  double ones = 0;
+  for (double x : v) {
+    EXPECT_TRUE(x == 0.0 || x == 1.0);
+    ones += x;
+  }
+  EXPECT_NEAR(ones / 10000, 0.25, 0.025);
+}
+
+TEST(Dataset, NextBatchEqualsRepeatedNextAcrossEpochs) {
+  Registry r = Registry::withBuiltins();
+  for (bool shuffle : {false, true}) {
+    std::vector<ir::NamedAttribute> cfg = {kv("rows", 13), kv("cols", 3), kv("seed", 123),
+                                           kv("shuffle", shuffle)};
+    auto one = create(r, "Dataset", "randn", cfg);
+    auto bulk = create(r, "Dataset", "randn", cfg);
+    // Batches of 7 over 13 rows cross an epoch boundary in most batches;
+    // one batch of 30 spans more than two epochs; a batch of 0 is empty.
+    for (int64_t n : {7, 7, 7, 0, 30, 1, 7, 13, 26}) {
+      Tensor batch = call(*bulk, "next_batch", {count(n)}).at(0);
+      ASSERT_EQ(batch.shape(), (std::vector<int64_t>{n, 3}));
+      EXPECT_EQ(values(batch), byNext(*one, n)) << "shuffle=" << shuffle << " n=" << n;
+    }
+    expectSameState(*one, *bulk);
+    EXPECT_EQ(call(*one, "epoch").at(0).item(), (7 * 3 + 30 + 1 + 7 + 13 + 26) / 13);
+    // The count may also come as the keyword n.
+    EXPECT_EQ(values(call(*bulk, "next_batch", {}, {kv("n", 5)}).at(0)), byNext(*one, 5));
+  }
+}
+
+TEST(Dataset, ShuffleVisitsEveryRowOncePerEpochInANewOrder) {
+  Registry r = Registry::withBuiltins();
+  ScratchDir dir;
+  std::string csv;
+  for (int i = 0; i < 50; ++i)
+    csv += std::to_string(i) + "\n";
+  std::string path = dir.write("ids.csv", csv);
+  auto d = create(r, "Dataset", "csv", {kv("path", path), kv("shuffle", true), kv("seed", 5)});
+  auto plain = create(r, "Dataset", "csv", {kv("path", path)});
+  std::vector<double> sorted(50);
+  for (int i = 0; i < 50; ++i)
+    sorted[i] = i;
+  EXPECT_EQ(values(call(*plain, "next_batch", {count(50)}).at(0)), sorted);
+  std::vector<std::vector<double>> epochs;
+  for (int e = 0; e < 3; ++e) {
+    std::vector<double> order = values(call(*d, "next_batch", {count(50)}).at(0));
+    EXPECT_NE(order, sorted);
+    std::vector<double> s = order;
+    std::sort(s.begin(), s.end());
+    EXPECT_EQ(s, sorted) << "epoch " << e << " is a permutation";
+    epochs.push_back(order);
+  }
+  EXPECT_NE(epochs[0], epochs[1]);
+  EXPECT_NE(epochs[1], epochs[2]);
+  auto again = create(r, "Dataset", "csv", {kv("path", path), kv("shuffle", true), kv("seed", 5)});
+  EXPECT_EQ(values(call(*again, "next_batch", {count(50)}).at(0)), epochs[0]);
+}
+
+TEST(Dataset, LabelsFollowTheirRows) {
+  Registry r = Registry::withBuiltins();
+  ScratchDir dir;
+  // Feature 10*label + i, so each row's label can be read back from it.
+  std::string csv;
+  for (int i = 0; i < 9; ++i)
+    csv += std::to_string(i % 3) + "," + std::to_string(10 * (i % 3) + i) + "\n";
+  std::string path = dir.write("labelled.csv", csv);
+  auto d = create(r, "Dataset", "csv",
+                  {kv("path", path), kv("label_col", 0), kv("classes", 3), kv("shuffle", true),
+                   kv("seed", 2)});
+  ASSERT_GE(d->methodIndex("next_label"), 0);
+  for (int step = 0; step < 4; ++step) {
+    Tensor x = call(*d, "next_batch", {count(5)}).at(0);
+    Tensor y = call(*d, "next_label_batch", {count(5)}).at(0);
+    ASSERT_EQ(y.shape(), (std::vector<int64_t>{5, 3}));
+    for (int64_t i = 0; i < 5; ++i) {
+      int label = static_cast<int>(x.at(i)) / 10; // feature = 10 * label + row
+      for (int c = 0; c < 3; ++c)
+        EXPECT_EQ(y.at(i * 3 + c), c == label ? 1.0 : 0.0);
+    }
+  }
+  EXPECT_EQ(values(call(*d, "next_label").at(0)).size(), 3u);
+
+  // IDX images with an IDX labels file.
+  auto mnist = create(r, "Dataset", "idx",
+                      {kv("path", dataPath("images_3x2x2.idx")),
+                       kv("labels", dataPath("labels_3.idx")), kv("classes", 10)});
+  Tensor y = call(*mnist, "next_label_batch", {count(3)}).at(0);
+  EXPECT_EQ(y.at(7), 1.0);
+  EXPECT_EQ(y.at(10 + 0), 1.0);
+  EXPECT_EQ(y.at(20 + 9), 1.0);
+
+  std::string error;
+  EXPECT_FALSE(r.createComponent("Dataset", "idx",
+                                 {kv("path", dataPath("images_3x2x2.idx")),
+                                  kv("labels", dataPath("labels_3.idx")), kv("classes", 8)},
+                                 error));
+  EXPECT_THAT(error, HasSubstr("label 9 of row 2 is not below classes=8"));
+  EXPECT_FALSE(r.createComponent("Dataset", "idx",
+                                 {kv("path", dataPath("images_3x2x2.idx")),
+                                  kv("labels", dataPath("f4_3x2.npy")), kv("classes", 8)},
+                                 error));
+  EXPECT_THAT(error, HasSubstr("not a valid IDX file"));
+  // Without labels the label methods do not exist.
+  auto plain = create(r, "Dataset", "npy", {kv("path", dataPath("f4_3x2.npy"))});
+  EXPECT_EQ(plain->methodIndex("next_label"), -1);
+}
+
+TEST(Dataset, BadCallsAreUserErrors) {
+  Registry r = Registry::withBuiltins();
+  auto d = create(r, "Dataset", "randn", {kv("rows", 3), kv("cols", 2)});
+  int batch = d->methodIndex("next_batch");
+  CallContext ctx;
+  std::vector<Tensor> results;
+  NativeError error;
+  Tensor neg = count(-1);
+  EXPECT_FALSE(d->invoke(batch, std::span<const Tensor>(&neg, 1), {}, ctx, results, error));
+  EXPECT_THAT(error.message, HasSubstr("count must be >= 0"));
+  Tensor f = Tensor::scalarF32(2);
+  EXPECT_FALSE(d->invoke(batch, std::span<const Tensor>(&f, 1), {}, ctx, results, error));
+  EXPECT_THAT(error.message, HasSubstr("takes one i64 count"));
+  EXPECT_FALSE(d->invoke(batch, {}, {}, ctx, results, error));
+  Tensor huge = count(int64_t(1) << 62);
+  EXPECT_FALSE(d->invoke(batch, std::span<const Tensor>(&huge, 1), {}, ctx, results, error));
+  EXPECT_THAT(error.message, HasSubstr("too large"));
+  EXPECT_TRUE(results.empty());
+}
+
+TEST(Dataset, CheckpointRoundTripContinuesBitwise) {
+  Registry r = Registry::withBuiltins();
+  ScratchDir dir;
+  std::string csv;
+  for (int i = 0; i < 11; ++i)
+    csv += std::to_string(i * 0.5) + "," + std::to_string(i % 2) + "\n";
+  std::string path = dir.write("data.csv", csv);
+  std::vector<ir::NamedAttribute> cfg = {kv("path", path), kv("label_col", 1), kv("classes", 2),
+                                         kv("shuffle", true), kv("seed", 9)};
+  auto a = create(r, "Dataset", "csv", cfg);
+  call(*a, "next_batch", {count(17)});
+  call(*a, "next_label_batch", {count(4)});
+  std::vector<NamedTensor> saved = a->saveState();
+  std::vector<std::string> names;
+  for (const NamedTensor &t : saved)
+    names.push_back(t.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"epoch", "row", "label_epoch", "label_row",
+                                             "content_hash"}));
+
+  auto b = create(r, "Dataset", "csv", cfg);
+  std::string error;
+  ASSERT_TRUE(b->loadState(saved, error)) << error;
+  expectSameState(*a, *b);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(call(*a, "next_batch", {count(6)}).at(0).bitwiseEqual(
+        call(*b, "next_batch", {count(6)}).at(0)));
+    EXPECT_TRUE(call(*a, "next_label_batch", {count(9)}).at(0).bitwiseEqual(
+        call(*b, "next_label_batch", {count(9)}).at(0)));
+  }
+
+  // Refused: a changed file, a position out of range, foreign state.
+  dir.write("data.csv", csv + "99,1\n");
+  auto changed = create(r, "Dataset", "csv", cfg);
+  EXPECT_FALSE(changed->loadState(saved, error));
+  EXPECT_THAT(error, HasSubstr("content hash mismatch"));
+  EXPECT_THAT(error, HasSubstr("data.csv"));
+  dir.write("data.csv", csv);
+  std::vector<NamedTensor> bad = saved;
+  bad[1].value = count(11);
+  EXPECT_FALSE(b->loadState(bad, error));
+  EXPECT_THAT(error, HasSubstr("out of range"));
+  bad = saved;
+  bad[0].value = Tensor::scalarF32(1);
+  EXPECT_FALSE(b->loadState(bad, error));
+  bad = saved;
+  bad.pop_back();
+  EXPECT_FALSE(b->loadState(bad, error));
+  auto unlabelled = create(r, "Dataset", "csv", {kv("path", path), kv("shuffle", true)});
+  EXPECT_FALSE(unlabelled->loadState(saved, error));
+  // b is unchanged by the refused loads.
+  EXPECT_TRUE(call(*a, "next").at(0).bitwiseEqual(call(*b, "next").at(0)));
+}
+
+TEST(Dataset, ClonesAreIndependent) {
+  Registry r = Registry::withBuiltins();
+  auto a = create(r, "Dataset", "randn",
+                  {kv("rows", 10), kv("cols", 4), kv("seed", 1), kv("shuffle", true)});
+  call(*a, "next_batch", {count(8)});
+  std::unique_ptr<Component> b = a->clone();
+  expectSameState(*a, *b);
+  std::vector<double> fromClone = values(call(*b, "next_batch", {count(5)}).at(0));
+  call(*b, "next_batch", {count(20)});
+  EXPECT_EQ(call(*a, "epoch").at(0).item(), 0);
+  EXPECT_EQ(values(call(*a, "next_batch", {count(5)}).at(0)), fromClone);
+  EXPECT_THAT(a->describe(), HasSubstr("Dataset.randn(rows=10, cols=4): 10 rows x 4 columns, "
+                                       "shuffled; at epoch 1, row 3"));
+}
+
+} // namespace
+} // namespace kiln::runtime
