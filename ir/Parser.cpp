@@ -102,7 +102,8 @@ private:
   }
   const Token &cur() { return peek(0); }
   Token take() {
-    Token t = cur();
+    cur();
+    Token t = std::move(lookahead_.front());
     lookahead_.pop_front();
     return t;
   }
