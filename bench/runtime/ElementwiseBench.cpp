@@ -1,0 +1,113 @@
+// The elementwise chain sigmoid(2a+b)*a-b four ways, on the same sizes:
+//   Kernels      one kernels:: call per op, as the interpreter runs it
+//                (5 passes over memory, 4 temporaries from the pool)
+//   FusedLoop    one hand-written loop with kmath::sigmoid (what a fused
+//                JIT kernel computes: the same bits as Kernels)
+//   EigenFused   one Eigen array expression with Eigen's own vectorized exp
+//   Triad        STREAM triad a = b + s*c: the memory-bandwidth reference
+// Every variant reads two arrays and writes one, so bytes_per_second (12
+// bytes per element) compares them directly: Triad is the ceiling.
+#include <benchmark/benchmark.h>
+
+#include <Eigen/Core>
+
+#include "runtime/Kernels.h"
+#include "runtime/KilnMath.h"
+
+using kiln::ir::ElemType;
+using kiln::runtime::Tensor;
+namespace kernels = kiln::runtime::kernels;
+namespace kmath = kiln::runtime::kmath;
+
+namespace {
+
+Tensor input(int64_t n, uint64_t stream) {
+  return kernels::randomUniform(ElemType::F32, {n}, 1, stream, 0);
+}
+
+/// One untimed pass so the pool holds the output block (as in a training
+/// loop's steady state) before timing starts.
+void warmPool(int64_t n) { Tensor::zeros(ElemType::F32, {n}); }
+
+void setBytes(benchmark::State &state, int64_t n) {
+  state.SetBytesProcessed(int64_t(state.iterations()) * n * 3 * int64_t(sizeof(float)));
+  state.counters["elems"] = double(n);
+}
+
+void BM_ChainKernels(benchmark::State &state) {
+  const int64_t n = state.range(0);
+  Tensor a = input(n, 1), b = input(n, 2);
+  Tensor two = Tensor::scalarF32(2.0f);
+  auto step = [&] {
+    Tensor t1 = kernels::binary(kernels::BinaryOp::Mul, two, a).value;
+    Tensor t2 = kernels::binary(kernels::BinaryOp::Add, t1, b).value;
+    Tensor t3 = kernels::unary(kernels::UnaryOp::Sigmoid, t2);
+    Tensor t4 = kernels::binary(kernels::BinaryOp::Mul, t3, a).value;
+    Tensor out = kernels::binary(kernels::BinaryOp::Sub, t4, b).value;
+    benchmark::DoNotOptimize(out.raw());
+  };
+  step(); // warm the buffer pool: steady-state steps, not first touch
+  for (auto _ : state)
+    step();
+  setBytes(state, n);
+}
+
+void BM_ChainFusedLoop(benchmark::State &state) {
+  const int64_t n = state.range(0);
+  Tensor a = input(n, 1), b = input(n, 2);
+  warmPool(n);
+  for (auto _ : state) {
+    Tensor out = Tensor::empty(ElemType::F32, {n});
+    const float *__restrict pa = a.data<float>();
+    const float *__restrict pb = b.data<float>();
+    float *__restrict po = out.data<float>();
+#pragma omp parallel for schedule(static) if (n >= kernels::kParallelThreshold)
+    for (int64_t i = 0; i < n; ++i)
+      po[i] = kmath::sigmoid(2.0f * pa[i] + pb[i]) * pa[i] - pb[i];
+    benchmark::DoNotOptimize(out.raw());
+  }
+  setBytes(state, n);
+}
+
+void BM_ChainEigenFused(benchmark::State &state) {
+  const int64_t n = state.range(0);
+  Tensor a = input(n, 1), b = input(n, 2);
+  Eigen::Map<const Eigen::ArrayXf> A(a.data<float>(), n), B(b.data<float>(), n);
+  warmPool(n);
+  for (auto _ : state) {
+    Tensor out = Tensor::empty(ElemType::F32, {n});
+    Eigen::Map<Eigen::ArrayXf> O(out.data<float>(), n);
+    O = (1.0f / (1.0f + (-(2.0f * A + B)).exp())) * A - B;
+    benchmark::DoNotOptimize(out.raw());
+  }
+  setBytes(state, n);
+}
+
+void BM_Triad(benchmark::State &state) {
+  const int64_t n = state.range(0);
+  Tensor b = input(n, 1), c = input(n, 2);
+  const float s = 3.0f;
+  warmPool(n);
+  for (auto _ : state) {
+    Tensor out = Tensor::empty(ElemType::F32, {n});
+    const float *__restrict pb = b.data<float>();
+    const float *__restrict pc = c.data<float>();
+    float *__restrict po = out.data<float>();
+#pragma omp parallel for schedule(static) if (n >= kernels::kParallelThreshold)
+    for (int64_t i = 0; i < n; ++i)
+      po[i] = pb[i] + s * pc[i];
+    benchmark::DoNotOptimize(out.raw());
+  }
+  setBytes(state, n);
+}
+
+// 64K (L2-resident), 1M (L3-ish) and 8M floats (32 MiB per array: DRAM).
+#define SIZES ->Arg(1 << 16)->Arg(1 << 20)->Arg(1 << 23)->MinTime(0.3)->UseRealTime()
+BENCHMARK(BM_ChainKernels) SIZES;
+BENCHMARK(BM_ChainFusedLoop) SIZES;
+BENCHMARK(BM_ChainEigenFused) SIZES;
+BENCHMARK(BM_Triad) SIZES;
+
+} // namespace
+
+BENCHMARK_MAIN();
