@@ -93,9 +93,8 @@ Tensor cast(const Tensor &x, ir::ElemType to);
 /// axis is nullopt (result rank 0). Fails for an axis out of range, and for
 /// max/min/argmax over an empty extent. sum of nothing is 0, mean of
 /// nothing is NaN. max/min propagate NaN; argmax returns the first maximal
-/// index (a NaN counts as maximal) as i64. i1 sum/max are "any", min is
-/// "all", mean is (sum != 0)... i.e. "any" as well; i64 sums wrap; i64 mean
-/// truncates toward zero.
+/// index (a NaN counts as maximal) as i64. i1 sum, mean and max are "any",
+/// min is "all"; i64 sums wrap; i64 mean truncates toward zero.
 ///
 /// Order of additions (what JIT'ed reductions must reproduce): when the
 /// reduced elements are contiguous (last axis, or all), they are summed by
