@@ -75,12 +75,9 @@ ir::ComponentSchema schemaFor(const LogRegConfig &c) {
                  "    zt = z.T - max(z, axis=1)\n"
                  "    lse = log(sum(exp(zt), axis=0))\n"
                  "    return mean(lse - sum(y.T * zt, axis=0))\n") +
-      // |argmax difference| clipped to 1 is an exact 0/1 "wrong" indicator
-      // in integer arithmetic; the float literal makes the mean f32.
       kernelText(s.typeName, errorRate,
                  "    z = x @ self.W + self.b\n"
-                 "    wrong = min(abs(argmax(z, axis=1) - argmax(y, axis=1)), 1)\n"
-                 "    return 1.0 * sum(wrong) / rows(x)\n") +
+                 "    return mean(f32(argmax(z, axis=1) != argmax(y, axis=1)))\n") +
       kernelText(s.typeName, predict, "    return argmax(x @ self.W + self.b, axis=1)\n");
   s.methods = {std::move(step), std::move(loss), std::move(errorRate), std::move(predict)};
   return s;
