@@ -1,0 +1,327 @@
+// Checkpoint tests: save at cut points (inside buffer_repeat, weave, while,
+// calls), load, continue == uninterrupted bitwise; corrupt, truncated and
+// hostile files are refused with a message, never a crash.
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "runtime/Checkpoint.h"
+#include "runtime/vm/Crc32c.h"
+#include "runtime/vm/Sha256.h"
+#include "tests/unit/runtime/vm/VMTestUtil.h"
+
+namespace kiln::runtime::vmtest {
+namespace {
+
+// Exercises every stateful construct: buffer_repeat (partial buffer), weave
+// (fiber tree), while, a call frame, random streams, component fields.
+const char *kProgram = R"(module @m {
+  component @rec : Recorder {}
+  component @aux : Recorder {}
+  func @step(%x: f32[4, 1]) -> (f32) {
+    %n = random_normal {seed = 11, stream = 2} : f32[4, 1]
+    %s = add %x, %n : f32[4, 1]
+    %t = reduce_sum %s : f32
+    return %t
+  }
+  func @main() {
+    while {
+      %c = call @rec.below() {n = 12} : i1
+      yield %c
+    } {
+      weave 2 {
+        %0 = buffer_repeat 4 : f32[4, 1] {
+          %1 = call @rec.next() : f32[1]
+          yield %1
+        }
+        %t = call @step(%0) : f32
+        call @rec.record(%t)
+        yield
+      } {
+        repeat 3 {
+          %u = random_uniform {seed = 3, stream = 1} : f32
+          call @aux.record(%u)
+          yield
+        }
+        yield
+      }
+      %h = component_ref @aux : !Recorder
+      %w = state_load %h {field = "w"} : f32[2]
+      %one = constant 0.25 : f32[2]
+      %w2 = add %w, %one : f32[2]
+      state_store %h, %w2 {field = "w"}
+      yield
+    }
+  }
+})";
+
+class Checkpoints : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("kiln_vm_ckpt_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const std::string &name) { return (dir_ / name).string(); }
+
+  Registry reg = testRegistry();
+  std::filesystem::path dir_;
+};
+
+TEST_F(Checkpoints, SaveLoadContinueIsBitwiseIdenticalAtEveryCutPoint) {
+  auto ref = makeVM(kProgram, reg);
+  ASSERT_TRUE(ref);
+  ref->run(1 << 20);
+  ASSERT_TRUE(ref->done()) << ref->error().message;
+  int64_t total = ref->stepCount();
+  ASSERT_GT(total, 100);
+  // Every step of the first two while iterations (inside buffer_repeat,
+  // weave, the call) and a spread of later ones.
+  std::vector<int64_t> cuts;
+  for (int64_t c = 0; c < 60; ++c)
+    cuts.push_back(c);
+  for (int64_t c = 60; c <= total; c += 37)
+    cuts.push_back(c);
+  cuts.push_back(total);
+  for (int64_t cut : cuts) {
+    auto a = makeVM(kProgram, reg);
+    a->run(cut);
+    std::string err;
+    ASSERT_TRUE(a->save(path("c.ckpt"), err)) << err;
+    auto b = VM::load(path("c.ckpt"), reg, err);
+    ASSERT_TRUE(b) << "cut " << cut << ": " << err;
+    EXPECT_EQ(b->stepCount(), cut);
+    b->run(1 << 20);
+    std::string why;
+    ASSERT_TRUE(sameState(*ref, *b, &why)) << "cut " << cut << ": " << why;
+  }
+}
+
+TEST_F(Checkpoints, ChainedSavesMatchOneRun) {
+  auto ref = makeVM(kProgram, reg);
+  ref->run(1 << 20);
+  auto vm = makeVM(kProgram, reg);
+  std::string err;
+  while (!vm->done()) {
+    vm->run(13);
+    ASSERT_TRUE(vm->save(path("chain.ckpt"), err)) << err;
+    vm = VM::load(path("chain.ckpt"), reg, err);
+    ASSERT_TRUE(vm) << err;
+  }
+  std::string why;
+  EXPECT_TRUE(sameState(*ref, *vm, &why)) << why;
+}
+
+TEST_F(Checkpoints, SaveReplacesAtomicallyAndLeavesNoTemporaryFile) {
+  auto vm = makeVM(kProgram, reg);
+  std::string err;
+  ASSERT_TRUE(vm->save(path("a.ckpt"), err));
+  vm->run(10);
+  ASSERT_TRUE(vm->save(path("a.ckpt"), err));
+  size_t files = 0;
+  for (auto &e : std::filesystem::directory_iterator(dir_)) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 1u);
+  auto b = VM::load(path("a.ckpt"), reg, err);
+  ASSERT_TRUE(b) << err;
+  EXPECT_EQ(b->stepCount(), 10);
+  EXPECT_FALSE(vm->save(path("no/such/dir/x.ckpt"), err));
+  EXPECT_NE(err.find("cannot write checkpoint"), std::string::npos);
+}
+
+std::vector<uint8_t> bytesOf(const std::string &s) { return {s.begin(), s.end()}; }
+
+/// Section boundaries of a well-formed image: header end, each section's
+/// header and payload start, file end.
+std::vector<size_t> boundaries(const std::vector<uint8_t> &b) {
+  std::vector<size_t> out{0, 8, 12, 16};
+  size_t pos = 16;
+  while (pos + 16 <= b.size()) {
+    uint64_t len;
+    std::memcpy(&len, b.data() + pos + 8, 8);
+    out.push_back(pos + 4);
+    out.push_back(pos + 8);
+    out.push_back(pos + 16);
+    pos += 16 + len;
+    out.push_back(pos);
+  }
+  return out;
+}
+
+class CorruptCheckpoints : public Checkpoints {
+protected:
+  void SetUp() override {
+    Checkpoints::SetUp();
+    auto vm = makeVM(kProgram, reg);
+    vm->run(23); // inside a weave and a buffer_repeat
+    good_ = bytesOf(serializeCheckpoint(vm->snapshot()));
+    std::string err;
+    ASSERT_TRUE(parseCheckpoint(good_, err)) << err;
+  }
+  /// Parses and restores; expects a refusal with a message.
+  void expectRefused(const std::vector<uint8_t> &bytes, const std::string &what) {
+    std::string err;
+    auto d = parseCheckpoint(bytes, err);
+    if (d) {
+      auto vm = VM::restore(*d, reg, err);
+      if (vm) {
+        // A change that keeps the file valid (e.g. a counter value) is fine
+        // as long as running it cannot crash.
+        vm->run(2000);
+        return;
+      }
+    }
+    EXPECT_FALSE(err.empty()) << what;
+  }
+  std::vector<uint8_t> good_;
+};
+
+TEST_F(CorruptCheckpoints, TruncatedAtEverySectionBoundaryAndManyOffsets) {
+  std::vector<size_t> cuts = boundaries(good_);
+  for (size_t c = 0; c < good_.size(); c += 1 + good_.size() / 400)
+    cuts.push_back(c);
+  for (size_t cut : cuts) {
+    if (cut >= good_.size())
+      continue;
+    std::vector<uint8_t> t(good_.begin(), good_.begin() + long(cut));
+    std::string err;
+    EXPECT_FALSE(parseCheckpoint(t, err)) << "truncated at " << cut;
+    EXPECT_FALSE(err.empty());
+  }
+  std::vector<uint8_t> t(good_.begin(), good_.begin() + 100);
+  std::string err;
+  parseCheckpoint(t, err);
+  EXPECT_NE(err.find("section 'program'"), std::string::npos) << err;
+}
+
+TEST_F(CorruptCheckpoints, FlippedBytesAreCaughtByCrcOrValidation) {
+  for (size_t off = 0; off < good_.size(); off += 1 + good_.size() / 500) {
+    std::vector<uint8_t> b = good_;
+    b[off] ^= 0x5a;
+    std::string err;
+    auto d = parseCheckpoint(b, err);
+    EXPECT_FALSE(d) << "flip at " << off;
+  }
+}
+
+/// Rewrites a section's payload and fixes up its length and CRC, so the
+/// semantic validation (not the CRC) must catch the damage.
+std::vector<uint8_t> withSection(const std::vector<uint8_t> &b, int index,
+                                 const std::function<void(std::vector<uint8_t> &)> &edit) {
+  size_t pos = 16;
+  for (int i = 0; i < index; ++i) {
+    uint64_t len;
+    std::memcpy(&len, b.data() + pos + 8, 8);
+    pos += 16 + len;
+  }
+  uint64_t len;
+  std::memcpy(&len, b.data() + pos + 8, 8);
+  std::vector<uint8_t> payload(b.begin() + long(pos + 16), b.begin() + long(pos + 16 + len));
+  edit(payload);
+  std::vector<uint8_t> out(b.begin(), b.begin() + long(pos));
+  uint32_t kind;
+  std::memcpy(&kind, b.data() + pos, 4);
+  uint32_t crc = crc32c(payload.data(), payload.size());
+  uint64_t nlen = payload.size();
+  out.insert(out.end(), reinterpret_cast<uint8_t *>(&kind), reinterpret_cast<uint8_t *>(&kind) + 4);
+  out.insert(out.end(), reinterpret_cast<uint8_t *>(&crc), reinterpret_cast<uint8_t *>(&crc) + 4);
+  out.insert(out.end(), reinterpret_cast<uint8_t *>(&nlen), reinterpret_cast<uint8_t *>(&nlen) + 8);
+  out.insert(out.end(), payload.begin(), payload.end());
+  out.insert(out.end(), b.begin() + long(pos + 16 + len), b.end());
+  return out;
+}
+
+TEST_F(CorruptCheckpoints, HostilePayloadsWithValidCrcsAreRefused) {
+  // Every byte of every section's payload changed in turn (with fixed-up
+  // CRCs): parsing and restoring must refuse or produce a runnable VM.
+  for (int s = 0; s < 5; ++s) {
+    uint64_t len;
+    size_t pos = 16;
+    for (int i = 0; i < s; ++i) {
+      std::memcpy(&len, good_.data() + pos + 8, 8);
+      pos += 16 + len;
+    }
+    std::memcpy(&len, good_.data() + pos + 8, 8);
+    for (size_t off = 0; off < len; off += 1 + len / 150)
+      for (uint8_t v : {uint8_t(0xff), uint8_t(0x01), uint8_t(0x80)})
+        expectRefused(withSection(good_, s, [&](std::vector<uint8_t> &p) { p[off] ^= v; }),
+                      "section " + std::to_string(s) + " byte " + std::to_string(off));
+  }
+}
+
+TEST_F(CorruptCheckpoints, AbsurdLengthsAndDimsAreRefusedBeforeAllocating) {
+  std::string err;
+  // A section length of 2^63.
+  std::vector<uint8_t> b = good_;
+  uint64_t huge = uint64_t(1) << 63;
+  std::memcpy(b.data() + 16 + 8, &huge, 8);
+  EXPECT_FALSE(parseCheckpoint(b, err));
+  EXPECT_NE(err.find("exceeds"), std::string::npos) << err;
+  // A value count of 2^60 in the values section.
+  auto v = withSection(good_, 1, [](std::vector<uint8_t> &p) {
+    uint64_t n = uint64_t(1) << 60;
+    std::memcpy(p.data(), &n, 8);
+  });
+  EXPECT_FALSE(parseCheckpoint(v, err));
+  EXPECT_NE(err.find("section 'values'"), std::string::npos) << err;
+  // A tensor whose dims multiply past 2^64 / claim more bytes than exist.
+  auto d = withSection(good_, 1, [](std::vector<uint8_t> &p) {
+    // First tensor: u8 dtype, u32 rank, dims...
+    int64_t big = int64_t(1) << 40;
+    std::memcpy(p.data() + 8 + 1 + 4, &big, 8);
+  });
+  EXPECT_FALSE(parseCheckpoint(d, err));
+  EXPECT_NE(err.find("does not match"), std::string::npos) << err;
+  // Bad magic and version.
+  b = good_;
+  b[0] = 'X';
+  EXPECT_FALSE(parseCheckpoint(b, err));
+  EXPECT_NE(err.find("magic"), std::string::npos);
+  b = good_;
+  b[8] = 99;
+  EXPECT_FALSE(parseCheckpoint(b, err));
+  EXPECT_NE(err.find("version"), std::string::npos);
+}
+
+TEST_F(CorruptCheckpoints, TamperedIRIsReverifiedAndHashChecked) {
+  std::string err;
+  auto d = parseCheckpoint(good_, err);
+  ASSERT_TRUE(d) << err;
+  CheckpointData bad = *d;
+  bad.irText = "module @m { func @main() { %0 = add %1, %1 : f32 } }";
+  EXPECT_FALSE(VM::restore(bad, reg, err));
+  EXPECT_NE(err.find("section 'program'"), std::string::npos) << err;
+  bad = *d;
+  bad.programHash = std::string(64, '0');
+  EXPECT_FALSE(VM::restore(bad, reg, err));
+  EXPECT_NE(err.find("hash"), std::string::npos) << err;
+  bad = *d;
+  bad.root.frames[0].pc = 100000;
+  EXPECT_FALSE(VM::restore(bad, reg, err));
+  EXPECT_NE(err.find("pc"), std::string::npos) << err;
+  Registry empty;
+  EXPECT_FALSE(VM::restore(*d, empty, err));
+  EXPECT_NE(err.find("Recorder"), std::string::npos) << err;
+}
+
+TEST(Hashes, KnownAnswers) {
+  EXPECT_EQ(Sha256::hex("abc", 3),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256::hex("", 0),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  std::string m(1000, 'a');
+  Sha256 h;
+  h.update(m.data(), 3);
+  h.update(m.data() + 3, m.size() - 3);
+  EXPECT_EQ(h.hexDigest(), Sha256::hex(m.data(), m.size()));
+  EXPECT_EQ(crc32c("123456789", 9), 0xE3069283u);
+}
+
+} // namespace
+} // namespace kiln::runtime::vmtest

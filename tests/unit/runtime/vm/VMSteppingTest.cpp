@@ -1,0 +1,379 @@
+// Stepping tests: every control-flow op's step counts and values, buffer
+// stacking, weave interleaving and n_required, calls, fused ops, errors,
+// clone().
+#include <sstream>
+
+#include "tests/unit/runtime/vm/VMTestUtil.h"
+
+namespace kiln::runtime::vmtest {
+namespace {
+
+class VMStepping : public ::testing::Test {
+protected:
+  Registry reg = testRegistry();
+};
+
+TEST_F(VMStepping, RepeatRunsBodyCountTimesOneInstructionPerStep) {
+  auto vm = makeVM(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    repeat 3 {
+      call @rec.tick()
+      yield
+    }
+  }
+})", reg);
+  ASSERT_TRUE(vm);
+  // repeat_init, 3 x (tick, repeat_next), return.
+  EXPECT_EQ(vm->step(), VM::Status::Running);
+  EXPECT_EQ(rec(*vm).count_, 0);
+  EXPECT_EQ(vm->step(), VM::Status::Running);
+  EXPECT_EQ(rec(*vm).count_, 1);
+  EXPECT_EQ(vm->run(100), 6);
+  EXPECT_TRUE(vm->done());
+  EXPECT_EQ(vm->stepCount(), 8);
+  EXPECT_EQ(rec(*vm).count_, 3);
+  EXPECT_EQ(vm->step(), VM::Status::Done);
+  EXPECT_EQ(vm->stepCount(), 8);
+}
+
+TEST_F(VMStepping, BufferRepeatStacksYieldedRows) {
+  auto vm = makeVM(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    %0 = buffer_repeat 4 : f32[4, 1] {
+      %1 = call @rec.next() : f32[1]
+      yield %1
+    }
+    call @rec.take(%0)
+  }
+})", reg);
+  ASSERT_TRUE(vm);
+  vm->run(1000);
+  ASSERT_TRUE(vm->done());
+  // buffer_init, 4 x (next, buffer_next), take, return.
+  EXPECT_EQ(vm->stepCount(), 11);
+  const Tensor &last = rec(*vm).last_;
+  ASSERT_TRUE(last.defined());
+  EXPECT_EQ(last.shape(), (std::vector<int64_t>{4, 1}));
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(last.at(i), double(i));
+}
+
+TEST_F(VMStepping, WhileEvaluatesConditionBeforeEachIteration) {
+  auto vm = makeVM(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    while {
+      %c = call @rec.below() {n = 5} : i1
+      yield %c
+    } {
+      call @rec.tick()
+      yield
+    }
+  }
+})", reg);
+  ASSERT_TRUE(vm);
+  vm->run(1000);
+  ASSERT_TRUE(vm->done());
+  EXPECT_EQ(rec(*vm).count_, 5);
+  // 6 x (below, while_cond) + 5 x (tick, jump) + return.
+  EXPECT_EQ(vm->stepCount(), 6 * 2 + 5 * 2 + 1);
+}
+
+TEST_F(VMStepping, SwitchPicksCaseOrDefault) {
+  for (auto [sel, want] : {std::pair{0, 10.0}, {1, 11.0}, {7, 12.0}}) {
+    auto vm = makeVM(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    %s = constant )" + std::to_string(sel) + R"( : i64
+    %r = switch %s {cases = [0, 1]} : f32 {
+      %a = constant 10.0 : f32
+      yield %a
+    } {
+      %b = constant 11.0 : f32
+      yield %b
+    } {
+      %c = constant 12.0 : f32
+      yield %c
+    }
+    call @rec.record(%r)
+  }
+})", reg);
+    ASSERT_TRUE(vm);
+    vm->run(100);
+    ASSERT_TRUE(vm->done());
+    ASSERT_EQ(rec(*vm).trace_.size(), 1u);
+    EXPECT_EQ(rec(*vm).trace_[0], want);
+    // constant, switch, constant, move, record, return.
+    EXPECT_EQ(vm->stepCount(), 6);
+  }
+}
+
+const char *kWeave = R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    weave %N {
+      call @rec.record() {v = 1}
+      call @rec.record() {v = 1}
+      call @rec.record() {v = 1}
+      yield
+    } {
+      call @rec.record() {v = 2}
+      yield
+    } {
+      call @rec.record() {v = 3}
+      call @rec.record() {v = 3}
+      yield
+    }
+    call @rec.record() {v = 9}
+  }
+})";
+
+std::string weaveProgram(int n) {
+  std::string s = kWeave;
+  s.replace(s.find("%N"), 2, std::to_string(n));
+  return s;
+}
+
+TEST_F(VMStepping, WeaveInterleavesChildrenRoundRobin) {
+  auto vm = makeVM(weaveProgram(3), reg);
+  ASSERT_TRUE(vm);
+  vm->run(1000);
+  ASSERT_TRUE(vm->done());
+  // Each child's end (weave_end) takes a step too: child 1 ends after one
+  // record, so the order continues 1, 3, 1, 3, ... without it.
+  EXPECT_EQ(rec(*vm).trace_, (std::vector<double>{1, 2, 3, 1, 3, 1, 9}));
+  // weave, 6 records + 3 ends, record, return.
+  EXPECT_EQ(vm->stepCount(), 1 + 9 + 2);
+}
+
+TEST_F(VMStepping, WeaveStopsWhenNRequiredChildrenFinish) {
+  auto vm = makeVM(weaveProgram(1), reg);
+  ASSERT_TRUE(vm);
+  vm->run(1000);
+  ASSERT_TRUE(vm->done());
+  // Child 1 (one record) finishes first, at its weave_end step (step 5).
+  EXPECT_EQ(rec(*vm).trace_, (std::vector<double>{1, 2, 3, 1, 9}));
+  auto vm0 = makeVM(weaveProgram(0), reg);
+  ASSERT_TRUE(vm0);
+  vm0->run(1000);
+  EXPECT_EQ(rec(*vm0).trace_, (std::vector<double>{9}));
+}
+
+TEST_F(VMStepping, NestedWeaveInsideCalledFunction) {
+  auto vm = makeVM(R"(module @m {
+  component @rec : Recorder {}
+  func @inner(%x: f32) {
+    weave 2 {
+      call @rec.record(%x)
+      yield
+    } {
+      call @rec.record() {v = 5}
+      yield
+    }
+    return
+  }
+  func @main() {
+    weave 2 {
+      %a = constant 1.0 : f32
+      call @inner(%a)
+      yield
+    } {
+      call @rec.record() {v = 7}
+      call @rec.record() {v = 7}
+      yield
+    }
+  }
+})", reg);
+  ASSERT_TRUE(vm);
+  vm->run(1000);
+  ASSERT_TRUE(vm->done()) << vm->error().message;
+  auto t = rec(*vm).trace_;
+  std::sort(t.begin(), t.end());
+  EXPECT_EQ(t, (std::vector<double>{1, 5, 7, 7}));
+}
+
+TEST_F(VMStepping, LoopRunsUntilTheCallerStops) {
+  auto vm = makeVM(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    loop {
+      call @rec.tick()
+      yield
+    }
+  }
+})", reg);
+  ASSERT_TRUE(vm);
+  EXPECT_EQ(vm->run(1001), 1001);
+  EXPECT_FALSE(vm->done());
+  EXPECT_EQ(rec(*vm).count_, 501);
+}
+
+TEST_F(VMStepping, FuncCallPassesArgumentsAndResults) {
+  auto vm = makeVM(R"(module @m {
+  component @rec : Recorder {}
+  func @twice(%x: f32[1]) -> (f32[1]) {
+    %y = add %x, %x : f32[1]
+    return %y
+  }
+  func @main() {
+    %a = call @rec.next() : f32[1]
+    %b = call @rec.next() : f32[1]
+    %c = call @twice(%b) : f32[1]
+    call @rec.record(%c)
+  }
+})", reg);
+  ASSERT_TRUE(vm);
+  vm->run(100);
+  ASSERT_TRUE(vm->done()) << vm->error().message;
+  EXPECT_EQ(rec(*vm).trace_, (std::vector<double>{2}));
+  // next, next, call, add, return, record, return.
+  EXPECT_EQ(vm->stepCount(), 7);
+}
+
+TEST_F(VMStepping, StateLoadAndStoreThroughComponentHandles) {
+  auto vm = makeVM(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    %h = component_ref @rec : !Recorder
+    %w = state_load %h {field = "w"} : f32[2]
+    %one = constant 1.5 : f32[2]
+    %w2 = add %w, %one : f32[2]
+    state_store %h, %w2 {field = "w"}
+  }
+})", reg);
+  ASSERT_TRUE(vm);
+  vm->run(100);
+  ASSERT_TRUE(vm->done()) << vm->error().message;
+  EXPECT_EQ(rec(*vm).w_.at(0), 1.5);
+  EXPECT_EQ(rec(*vm).w_.at(1), 1.5);
+}
+
+TEST_F(VMStepping, FusedRegionIsOneStep) {
+  auto vm = makeVM(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    %a = call @rec.next() : f32[1]
+    %b = call @rec.next() : f32[1]
+    %r = fused @k0(%a, %b) : f32[1] {
+    ^bb0(%x: f32[1], %y: f32[1]):
+      %s = add %x, %y : f32[1]
+      %t = mul %s, %y : f32[1]
+      yield %t
+    }
+    call @rec.record(%r)
+  }
+})", reg);
+  ASSERT_TRUE(vm);
+  vm->run(2);
+  EXPECT_EQ(vm->step(), VM::Status::Running); // the whole fused region
+  EXPECT_EQ(vm->stepCount(), 3);
+  vm->run(100);
+  ASSERT_TRUE(vm->done()) << vm->error().message;
+  EXPECT_EQ(rec(*vm).trace_, (std::vector<double>{1})); // (0 + 1) * 1
+}
+
+TEST_F(VMStepping, NativeErrorStopsWithTheCallLocation) {
+  auto vm = makeVM(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    call @rec.tick()
+    call @rec.fail()
+    call @rec.tick()
+  }
+})", reg);
+  ASSERT_TRUE(vm);
+  vm->run(100);
+  EXPECT_EQ(vm->status(), VM::Status::Error);
+  EXPECT_EQ(vm->stepCount(), 1);
+  EXPECT_EQ(vm->error().message, "recorder failed on purpose");
+  EXPECT_EQ(vm->error().loc.line, 5u);
+  EXPECT_EQ(rec(*vm).count_, 1);
+  std::string err;
+  EXPECT_FALSE(vm->save("/nonexistent/x", err));
+}
+
+TEST_F(VMStepping, DynamicShapeMismatchIsARuntimeError) {
+  auto vm = makeVM(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    %a = buffer_repeat 3 : f32[3, 1] {
+      %x = call @rec.next() : f32[1]
+      yield %x
+    }
+    %r = reshape %a : f32[?, 1]
+    %b = constant 1.0 : f32[2, 1]
+    %c = add %r, %b : f32[?, 1]
+    call @rec.take(%c)
+  }
+})", reg);
+  ASSERT_TRUE(vm);
+  vm->run(100);
+  EXPECT_EQ(vm->status(), VM::Status::Error);
+  EXPECT_EQ(vm->error().loc.line, 10u);
+}
+
+TEST_F(VMStepping, UnknownMethodIsALoweringError) {
+  auto m = parseIR(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    call @rec.nope()
+  }
+})");
+  ASSERT_TRUE(m);
+  ir::DiagnosticEngine diag;
+  EXPECT_FALSE(VM::create(m, reg, diag));
+  EXPECT_NE(diag.str().find("no native method 'nope'"), std::string::npos) << diag.str();
+}
+
+TEST_F(VMStepping, NativeFunctionWritesToTheVMOutput) {
+  auto vm = makeVM(R"(module @m {
+  func @echo() attributes {native = true}
+  func @main() {
+    %a = constant 2.5 : f32
+    call @echo(%a)
+  }
+})", reg);
+  ASSERT_TRUE(vm);
+  std::ostringstream os;
+  vm->setOutput(&os);
+  vm->run(10);
+  ASSERT_TRUE(vm->done()) << vm->error().message;
+  EXPECT_NE(os.str().find("2.5"), std::string::npos) << os.str();
+}
+
+TEST_F(VMStepping, CloneContinuesIndependentlyAndIdentically) {
+  const char *prog = R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    repeat 5 {
+      %0 = buffer_repeat 3 : f32[3, 1] {
+        %1 = call @rec.next() : f32[1]
+        yield %1
+      }
+      %n = random_normal {seed = 7, stream = 1} : f32[3, 1]
+      %s = add %0, %n : f32[3, 1]
+      %t = reduce_sum %s : f32
+      call @rec.record(%t)
+      yield
+    }
+  }
+})";
+  auto vm = makeVM(prog, reg);
+  ASSERT_TRUE(vm);
+  for (int cut : {0, 3, 4, 9, 17}) {
+    auto a = makeVM(prog, reg);
+    a->run(cut);
+    auto b = a->clone();
+    a->run(1000);
+    EXPECT_NE(rec(*b).trace_.size(), rec(*a).trace_.size());
+    b->run(1000);
+    std::string why;
+    EXPECT_TRUE(sameState(*a, *b, &why)) << "cut " << cut << ": " << why;
+    EXPECT_TRUE(a->done() && b->done());
+  }
+}
+
+} // namespace
+} // namespace kiln::runtime::vmtest
