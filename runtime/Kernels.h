@@ -172,3 +172,25 @@ void binaryF32(BinaryOp op, const float *a, const float *b, float *y, int64_t n)
 inline constexpr int64_t kParallelThreshold = 64 * 1024;
 
 } // namespace kiln::runtime::kernels
+
+// ---- C entry points for JIT'ed code -------------------------------------------
+// Plain C symbols (no C++ types, no exceptions) that codegen can resolve in
+// the JIT's process and call from generated code, so compiled kernels use the
+// very same GEMM, fixed-order sums and random draws as the interpreter.
+extern "C" {
+void kiln_rt_gemm_f32(const float *a, const float *b, float *c, int64_t m, int64_t n,
+                      int64_t k, int32_t transposeA, int32_t transposeB);
+void kiln_rt_gemm_f64(const double *a, const double *b, double *c, int64_t m, int64_t n,
+                      int64_t k, int32_t transposeA, int32_t transposeB);
+float kiln_rt_sum_run_f32(const float *x, int64_t n);
+double kiln_rt_sum_run_f64(const double *x, int64_t n);
+/// out[i] = draw at offset counter + i of (seed, stream), i < n.
+void kiln_rt_random_uniform_f32(float *out, int64_t n, uint64_t seed, uint64_t stream,
+                                uint64_t counter);
+void kiln_rt_random_uniform_f64(double *out, int64_t n, uint64_t seed, uint64_t stream,
+                                uint64_t counter);
+void kiln_rt_random_normal_f32(float *out, int64_t n, uint64_t seed, uint64_t stream,
+                               uint64_t counter);
+void kiln_rt_random_normal_f64(double *out, int64_t n, uint64_t seed, uint64_t stream,
+                               uint64_t counter);
+}

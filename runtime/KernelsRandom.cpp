@@ -100,3 +100,37 @@ Tensor randomBernoulli(const Tensor &p, uint64_t seed, uint64_t stream, uint64_t
 }
 
 } // namespace kiln::runtime::kernels
+
+namespace {
+template <class T>
+void copyDraw(T *out, int64_t n, const kiln::runtime::Tensor &t) {
+  const T *src = t.data<T>();
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = src[i];
+}
+} // namespace
+
+// The C entry points draw into a pooled tensor and copy: one extra pass, but
+// exactly the same numbers as the kernels, by construction.
+extern "C" {
+void kiln_rt_random_uniform_f32(float *out, int64_t n, uint64_t seed, uint64_t stream,
+                                uint64_t counter) {
+  copyDraw(out, n, kiln::runtime::kernels::randomUniform(kiln::ir::ElemType::F32, {n}, seed,
+                                                          stream, counter));
+}
+void kiln_rt_random_uniform_f64(double *out, int64_t n, uint64_t seed, uint64_t stream,
+                                uint64_t counter) {
+  copyDraw(out, n, kiln::runtime::kernels::randomUniform(kiln::ir::ElemType::F64, {n}, seed,
+                                                          stream, counter));
+}
+void kiln_rt_random_normal_f32(float *out, int64_t n, uint64_t seed, uint64_t stream,
+                               uint64_t counter) {
+  copyDraw(out, n, kiln::runtime::kernels::randomNormal(kiln::ir::ElemType::F32, {n}, seed,
+                                                         stream, counter));
+}
+void kiln_rt_random_normal_f64(double *out, int64_t n, uint64_t seed, uint64_t stream,
+                               uint64_t counter) {
+  copyDraw(out, n, kiln::runtime::kernels::randomNormal(kiln::ir::ElemType::F64, {n}, seed,
+                                                         stream, counter));
+}
+}

@@ -262,3 +262,12 @@ KernelResult reduce(ReduceOp op, const Tensor &x, std::optional<int64_t> axis) {
 }
 
 } // namespace kiln::runtime::kernels
+
+extern "C" {
+float kiln_rt_sum_run_f32(const float *x, int64_t n) {
+  return kiln::runtime::kernels::reduceSumRun(x, n);
+}
+double kiln_rt_sum_run_f64(const double *x, int64_t n) {
+  return kiln::runtime::kernels::reduceSumRun(x, n);
+}
+}

@@ -145,3 +145,29 @@ TEST(KernelsShape, DimAndStack) {
   EXPECT_FALSE(e.ok());
   EXPECT_EQ(e.error, "stack: value 1 is f32[3], value 0 is f32[2]");
 }
+
+TEST(KernelsABI, CEntryPointsMatchTheKernels) {
+  Tensor a = randomF32({70, 40}, 60), b = randomF32({40, 30}, 61);
+  Tensor c = Tensor::empty(ElemType::F32, {70, 30});
+  kiln_rt_gemm_f32(a.data<float>(), b.data<float>(), c.data<float>(), 70, 30, 40, 0, 0);
+  EXPECT_TRUE(c.bitwiseEqual(kernels::matmul(a, b, false, false).value));
+  Tensor x = randomF32({10000}, 62);
+  EXPECT_EQ(kiln_rt_sum_run_f32(x.data<float>(), 10000),
+            kernels::reduce(kernels::ReduceOp::Sum, x, std::nullopt).value.at(0));
+  std::vector<float> u(37), z(37);
+  std::vector<double> ud(37), zd(37);
+  kiln_rt_random_uniform_f32(u.data(), 37, 5, 6, 7);
+  kiln_rt_random_normal_f32(z.data(), 37, 5, 6, 7);
+  kiln_rt_random_uniform_f64(ud.data(), 37, 5, 6, 7);
+  kiln_rt_random_normal_f64(zd.data(), 37, 5, 6, 7);
+  Tensor tu = kernels::randomUniform(ElemType::F32, {37}, 5, 6, 7);
+  Tensor tz = kernels::randomNormal(ElemType::F32, {37}, 5, 6, 7);
+  Tensor tud = kernels::randomUniform(ElemType::F64, {37}, 5, 6, 7);
+  Tensor tzd = kernels::randomNormal(ElemType::F64, {37}, 5, 6, 7);
+  for (int i = 0; i < 37; ++i) {
+    EXPECT_EQ(u[i], tu.data<float>()[i]);
+    EXPECT_EQ(z[i], tz.data<float>()[i]);
+    EXPECT_EQ(ud[i], tud.data<double>()[i]);
+    EXPECT_EQ(zd[i], tzd.data<double>()[i]);
+  }
+}
