@@ -83,9 +83,18 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+/// FNV-1a over 8-byte words (then the tail bytes): 8x fewer multiplies than
+/// the bytewise form, which matters for MNIST-sized data (188 MB of f32).
 uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
   const unsigned char *p = static_cast<const unsigned char *>(data);
-  for (size_t i = 0; i < n; ++i) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h ^= w;
+    h *= 1099511628211ull;
+  }
+  for (; i < n; ++i) {
     h ^= p[i];
     h *= 1099511628211ull;
   }

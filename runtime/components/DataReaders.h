@@ -27,8 +27,9 @@ struct DataMatrix {
   std::vector<float> values; // rows * cols, row-major
   std::vector<int64_t> labels; // empty, or one per row
 
-  /// FNV-1a over the shape, values and labels: identifies the content, so
-  /// a checkpoint can refuse a data file that changed since it was written.
+  /// FNV-1a (over 8-byte words) of the shape, values and labels: identifies
+  /// the content, so a checkpoint can refuse a data file that changed since
+  /// it was written.
   uint64_t contentHash() const;
 };
 
