@@ -78,8 +78,13 @@ std::unique_ptr<Component> Registry::createComponent(std::string_view typeName,
     error = unknownTypeMessage(typeName);
     return nullptr;
   }
-  std::unique_ptr<Component> c = type->create(constructor, config, error);
-  KILN_ASSERT(c || !error.empty(), "a failed component creation must say why");
+  std::string message;
+  std::unique_ptr<Component> c = type->create(constructor, config, message);
+  // A user-registered type may fail without saying why; still report it.
+  if (!c)
+    error = message.empty()
+                ? "component type '" + std::string(typeName) + "' could not create an instance"
+                : std::move(message);
   return c;
 }
 
@@ -117,7 +122,8 @@ Registry::resolveComponent(std::string_view typeName, std::string_view construct
     message = unknownTypeMessage(typeName);
   else
     schema = type->resolve(constructor, config, message);
-  KILN_ASSERT(schema || !message.empty(), "a failed resolution must say why");
+  if (!schema && message.empty())
+    message = "component type '" + std::string(typeName) + "' rejected its configuration";
   if (!schema && error)
     *error = std::move(message);
   return schema;

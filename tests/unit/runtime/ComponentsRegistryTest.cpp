@@ -160,6 +160,30 @@ TEST(Registry, UserComponentTypes) {
             "Counter: unknown key 'stop' (valid keys: start)");
 }
 
+// A careless user type that fails without saying why.
+class SilentType : public ComponentType {
+public:
+  std::string_view name() const override { return "Silent"; }
+  std::optional<ir::ComponentSchema> resolve(std::string_view, const std::vector<ir::NamedAttribute> &,
+                                             std::string &) const override {
+    return std::nullopt;
+  }
+  std::unique_ptr<Component> create(std::string_view, const std::vector<ir::NamedAttribute> &,
+                                    std::string &) const override {
+    return nullptr;
+  }
+};
+
+TEST(Registry, SilentFailuresStillGetAMessage) {
+  Registry r;
+  ASSERT_TRUE(r.registerComponentType(std::make_unique<SilentType>()));
+  std::string error;
+  EXPECT_FALSE(r.resolveComponent("Silent", "", {}, &error));
+  EXPECT_EQ(error, "component type 'Silent' rejected its configuration");
+  EXPECT_FALSE(r.createComponent("Silent", "", {}, error));
+  EXPECT_EQ(error, "component type 'Silent' could not create an instance");
+}
+
 struct Accumulator {
   double total = 0;
   bool add(std::span<const Tensor> args, std::vector<Tensor> &results) {
