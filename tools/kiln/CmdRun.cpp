@@ -12,8 +12,10 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "frontend/Driver.h"
 #include "ir/Parser.h"
 #include "ir/Verifier.h"
+#include "passes/PipelineOptions.h"
 #include "runtime/Registry.h"
 #include "runtime/VM.h"
 #include "tools/kiln/Commands.h"
@@ -56,9 +58,11 @@ bool parseCount(const std::string &s, int64_t &out) {
 /// lowered/parsed and verified, before the VM lowers it to instructions.
 /// (-O0/-O1/-O2/--passes/--stats plug in here.) Returns false with
 /// diagnostics when a pass fails.
-bool optimizeModule(ir::Module &module, ir::DiagnosticEngine &diag) {
-  (void)module;
-  return !diag.hasErrors();
+bool optimizeModule(ir::Module &module, const passes::PipelineOptions &pipeline,
+                    const ir::ComponentCatalog &catalog, ir::DiagnosticEngine &diag) {
+  // -O2 unless told otherwise: the VM interprets fused groups and bulk reads
+  // as it does the unoptimized IR, with the same results (docs/passes.md).
+  return passes::runPipeline(module, pipeline, /*defaultLevel=*/2, &catalog, diag, std::cerr);
 }
 
 void printSummaries(const runtime::VM &vm) {
@@ -194,7 +198,14 @@ int cmdRun(const Args &args) {
   RunOptions opts;
   std::string file, entry = "main";
   std::vector<std::string> hooks;
+  passes::PipelineOptions pipeline;
   for (size_t i = 0; i < args.size(); ++i) {
+    std::string pipelineError;
+    passes::ArgResult pr = pipeline.parseArgument(args, i, &pipelineError);
+    if (pr == passes::ArgResult::Error)
+      return usageError("run", pipelineError);
+    if (pr == passes::ArgResult::Consumed)
+      continue;
     int r = takeRunOption("run", args, i, opts);
     if (r < 0)
       return kExitUsage;
@@ -231,12 +242,10 @@ int cmdRun(const Args &args) {
       return usageError("run", "--hook applies to programs (.kiln), not to IR");
     module = ir::parseModule(*text, file, sources, diag);
   } else {
-    std::cerr << "kiln run: error: " << file
-              << ": programs in the notation need the frontend's lowering, which this build "
-                 "does not have yet; run textual IR (.kir)\n";
-    return kExitInputError;
+    // Parse, apply hooks, lower with the registry as the catalog, verify.
+    module = frontend::compileProgram(*text, file, hooks, entry, registry, sources, diag);
   }
-  if (!module || !ir::verifyModule(*module, diag) || !optimizeModule(*module, diag)) {
+  if (!module || !ir::verifyModule(*module, diag) || !optimizeModule(*module, pipeline, registry, diag)) {
     diag.print(std::cerr);
     return kExitInputError;
   }
