@@ -22,3 +22,5 @@ config.environment["PATH"] = os.pathsep.join(
     [config.filecheck_dir, config.environment.get("PATH", "")])
 # Keep diagnostics stable: no terminal colors or progress lines.
 config.environment["KILN_NO_PROGRESS"] = "1"
+# lit runs tests in parallel: OpenMP threads must sleep, not spin, while waiting.
+config.environment["OMP_WAIT_POLICY"] = "PASSIVE"
