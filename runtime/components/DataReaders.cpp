@@ -174,8 +174,23 @@ bool readCsv(const std::string &path, const CsvOptions &options, bool shapeOnly,
              DataMatrix &out, std::string &error) {
   out = DataMatrix();
   std::string bytes;
-  if (!readFileBytes(path, bytes, error))
+  if (shapeOnly) {
+    // A schema needs only the first line(s): read a prefix, not the file.
+    constexpr size_t kPrefix = size_t(4) << 20;
+    uint64_t fileSize = 0;
+    if (!readFilePrefix(path, kPrefix, bytes, fileSize, error))
+      return false;
+    if (bytes.size() < fileSize) {
+      size_t lastNewline = bytes.rfind('\n');
+      if (lastNewline == std::string::npos) {
+        error = "'" + path + "': the first line is longer than 4 MiB";
+        return false;
+      }
+      bytes.resize(lastNewline + 1);
+    }
+  } else if (!readFileBytes(path, bytes, error)) {
     return false;
+  }
   size_t maxLines = shapeOnly ? (options.header ? 2 : 1) : std::numeric_limits<size_t>::max();
   std::vector<CsvLine> lines = splitLines(bytes, maxLines);
   size_t first = options.header ? 1 : 0;

@@ -41,6 +41,18 @@ TEST(CsvReader, HeaderAndLabelColumn) {
   EXPECT_FALSE(readCsv(dataPath("iris_tiny.csv"), opts, false, m, error));
   EXPECT_THAT(error, HasSubstr("iris_tiny.csv:2:1: label must be a non-negative integer, got '5.1'"));
 
+  // The shape of a big file comes from its first lines only: garbage after
+  // the first 4 MiB is not even read.
+  ScratchDir dir;
+  std::string big = "1,2,3\n";
+  big.resize(size_t(5) << 20, '#');
+  DataMatrix probe;
+  ASSERT_TRUE(readCsv(dir.write("big.csv", big), {}, true, probe, error)) << error;
+  EXPECT_EQ(probe.cols, 3);
+  std::string longLine(size_t(5) << 20, '1');
+  EXPECT_FALSE(readCsv(dir.write("long.csv", longLine), {}, true, probe, error));
+  EXPECT_THAT(error, HasSubstr("the first line is longer than 4 MiB"));
+
   DataMatrix shape;
   opts.labelColumn = 2;
   ASSERT_TRUE(readCsv(dataPath("iris_tiny.csv"), opts, true, shape, error)) << error;
