@@ -7,6 +7,7 @@
 
 #include "frontend/Driver.h"
 #include "ir/Printer.h"
+#include "passes/PipelineOptions.h"
 #include "runtime/Registry.h"
 #include "tools/kiln/Commands.h"
 #include "tools/kiln/Common.h"
@@ -20,11 +21,15 @@ struct IrOptions {
   std::string entry;
   std::vector<std::string> hooks;
   ir::PrintOptions print;
+  passes::PipelineOptions pipeline; // -O0 (none) unless -O/--passes given
 };
 
 /// Where the module goes after lowering and before printing (the place for
 /// -O/--passes). Returns false after printing diagnostics.
-bool transformModule(ir::Module &, const IrOptions &, ir::DiagnosticEngine &) { return true; }
+bool transformModule(ir::Module &module, const IrOptions &o,
+                     const ir::ComponentCatalog &catalog, ir::DiagnosticEngine &diag) {
+  return passes::runPipeline(module, o.pipeline, /*defaultLevel=*/0, &catalog, diag, std::cerr);
+}
 
 } // namespace
 
@@ -33,6 +38,12 @@ int cmdIr(const Args &args) {
   std::string v;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
+    std::string pipelineError;
+    passes::ArgResult pr = o.pipeline.parseArgument(args, i, &pipelineError);
+    if (pr == passes::ArgResult::Error)
+      return usageError("ir", pipelineError);
+    if (pr == passes::ArgResult::Consumed)
+      continue;
     if (a == "--print-loc")
       o.print.printLocations = true;
     else if (takeOption(a, "hook", v, args, i))
@@ -55,7 +66,7 @@ int cmdIr(const Args &args) {
   ir::SourceManager sources;
   ir::DiagnosticEngine diag(&sources);
   auto module = frontend::compileProgram(*text, o.file, o.hooks, o.entry, registry, sources, diag);
-  if (!module || !transformModule(*module, o, diag)) {
+  if (!module || !transformModule(*module, o, registry, diag)) {
     diag.print(std::cerr);
     return kExitInputError;
   }
