@@ -1,7 +1,7 @@
 # kiln — the two commands a fresh machine needs:
 #   make demo   install what is missing, build (Release), run the built-in default program
 #   make test   install what is missing, build, run every test (GoogleTest via ctest, and lit)
-# More: make build | bench | asan | format | clean
+# More: make build | bench | asan | fuzz | format | clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -10,7 +10,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 KILN       := $(BUILD)/tools/kiln/kiln
 DEMO       ?= examples/pca.kiln
 
-.PHONY: all deps configure build demo test bench asan format clean
+.PHONY: all deps configure build demo test bench asan fuzz format clean
 
 all: build
 
@@ -41,8 +41,25 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
+# libFuzzer targets (tests/fuzz/, docs/reliability.md), FUZZ_TIME seconds
+# each, one after the other. Debian's clang-19 comes without its OpenMP
+# runtime (libomp-19-dev), so the fuzz build tells CMake to use GCC's libgomp
+# flags: clang then ignores the runtime's `omp` pragmas and the code under
+# test runs serially, which is what a fuzzer wants anyway.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME  ?= 60
+FUZZ_TARGETS ?= ir_parser notation checkpoint data_readers
+FUZZ_OMP   := -DOpenMP_C_FLAGS=-fopenmp=libgomp -DOpenMP_CXX_FLAGS=-fopenmp=libgomp \
+              -DOpenMP_C_LIB_NAMES=gomp -DOpenMP_CXX_LIB_NAMES=gomp -DOpenMP_gomp_LIBRARY=gomp
+fuzz:
+	@KILN_WITH_FUZZ=1 bash scripts/install-deps.sh
+	CC=clang-19 CXX=clang++-19 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DKILN_BUILD_BENCH=OFF -DKILN_SANITIZE=ON -DKILN_FUZZ=ON $(FUZZ_OMP)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	bash tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
