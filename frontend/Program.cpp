@@ -54,6 +54,8 @@ bool Element::operator==(const Element &o) const {
          count == o.count && children == o.children;
 }
 
+Expr::Expr() = default;
+
 bool Expr::operator==(const Expr &o) const {
   return kind == o.kind && number == o.number && isInt == o.isInt && name == o.name &&
          op == o.op && args == o.args && kwargs == o.kwargs;

@@ -154,6 +154,10 @@ struct Expr {
   std::vector<std::pair<std::string, Expr>> kwargs;
   SourceLoc loc;
 
+  // Declared (not implicit) so that std::pair<std::string, Expr> above does
+  // not need Expr complete to decide its own default constructor (clang
+  // with libstdc++ rejects the recursion otherwise).
+  Expr();
   bool operator==(const Expr &o) const;
 };
 
