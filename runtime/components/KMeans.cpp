@@ -28,6 +28,7 @@
 #include "runtime/Philox.h"
 #include "runtime/components/Builtins.h"
 #include "runtime/components/Config.h"
+#include "runtime/components/ConfiguredType.h"
 #include "runtime/components/FieldComponent.h"
 
 namespace kiln::runtime {
@@ -208,29 +209,10 @@ private:
   uint64_t seed_;
 };
 
-class KMeansType : public ComponentType {
-public:
-  std::string_view name() const override { return "KMeans"; }
-  std::optional<ir::ComponentSchema> resolve(std::string_view constructor,
-                                             const std::vector<ir::NamedAttribute> &config,
-                                             std::string &error) const override {
-    std::optional<KMeansConfig> c = parseConfig(constructor, config, error);
-    if (!c)
-      return std::nullopt;
-    return schemaFor(*c);
-  }
-  std::unique_ptr<Component> create(std::string_view constructor,
-                                    const std::vector<ir::NamedAttribute> &config,
-                                    std::string &error) const override {
-    std::optional<KMeansConfig> c = parseConfig(constructor, config, error);
-    if (!c)
-      return nullptr;
-    return std::make_unique<KMeansComponent>(*c);
-  }
-};
-
 } // namespace
 
-std::unique_ptr<ComponentType> makeKMeansType() { return std::make_unique<KMeansType>(); }
+std::unique_ptr<ComponentType> makeKMeansType() {
+  return std::make_unique<ConfiguredType<KMeansConfig, KMeansComponent>>("KMeans", parseConfig, schemaFor);
+}
 
 } // namespace kiln::runtime

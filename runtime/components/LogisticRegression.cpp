@@ -19,6 +19,7 @@
 // from overflowing without needing a keepdims reduction.
 #include "runtime/components/Builtins.h"
 #include "runtime/components/Config.h"
+#include "runtime/components/ConfiguredType.h"
 #include "runtime/components/FieldComponent.h"
 
 namespace kiln::runtime {
@@ -101,31 +102,10 @@ public:
   }
 };
 
-class LogRegType : public ComponentType {
-public:
-  std::string_view name() const override { return "LogisticRegression"; }
-  std::optional<ir::ComponentSchema> resolve(std::string_view constructor,
-                                             const std::vector<ir::NamedAttribute> &config,
-                                             std::string &error) const override {
-    std::optional<LogRegConfig> c = parseConfig(constructor, config, error);
-    if (!c)
-      return std::nullopt;
-    return schemaFor(*c);
-  }
-  std::unique_ptr<Component> create(std::string_view constructor,
-                                    const std::vector<ir::NamedAttribute> &config,
-                                    std::string &error) const override {
-    std::optional<LogRegConfig> c = parseConfig(constructor, config, error);
-    if (!c)
-      return nullptr;
-    return std::make_unique<LogRegComponent>(*c);
-  }
-};
-
 } // namespace
 
 std::unique_ptr<ComponentType> makeLogisticRegressionType() {
-  return std::make_unique<LogRegType>();
+  return std::make_unique<ConfiguredType<LogRegConfig, LogRegComponent>>("LogisticRegression", parseConfig, schemaFor);
 }
 
 } // namespace kiln::runtime

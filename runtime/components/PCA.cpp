@@ -24,6 +24,7 @@
 
 #include "runtime/components/Builtins.h"
 #include "runtime/components/Config.h"
+#include "runtime/components/ConfiguredType.h"
 #include "runtime/components/FieldComponent.h"
 
 namespace kiln::runtime {
@@ -187,29 +188,10 @@ private:
   int64_t dims_;
 };
 
-class PCAType : public ComponentType {
-public:
-  std::string_view name() const override { return "PCA"; }
-  std::optional<ir::ComponentSchema> resolve(std::string_view constructor,
-                                             const std::vector<ir::NamedAttribute> &config,
-                                             std::string &error) const override {
-    std::optional<PCAConfig> c = parseConfig(constructor, config, error);
-    if (!c)
-      return std::nullopt;
-    return schemaFor(*c);
-  }
-  std::unique_ptr<Component> create(std::string_view constructor,
-                                    const std::vector<ir::NamedAttribute> &config,
-                                    std::string &error) const override {
-    std::optional<PCAConfig> c = parseConfig(constructor, config, error);
-    if (!c)
-      return nullptr;
-    return std::make_unique<PCAComponent>(*c);
-  }
-};
-
 } // namespace
 
-std::unique_ptr<ComponentType> makePCAType() { return std::make_unique<PCAType>(); }
+std::unique_ptr<ComponentType> makePCAType() {
+  return std::make_unique<ConfiguredType<PCAConfig, PCAComponent>>("PCA", parseConfig, schemaFor);
+}
 
 } // namespace kiln::runtime

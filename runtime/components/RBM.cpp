@@ -17,6 +17,7 @@
 #include "ir/Attributes.h"
 #include "runtime/components/Builtins.h"
 #include "runtime/components/Config.h"
+#include "runtime/components/ConfiguredType.h"
 #include "runtime/components/FieldComponent.h"
 
 namespace kiln::runtime {
@@ -110,29 +111,10 @@ public:
   }
 };
 
-class RBMType : public ComponentType {
-public:
-  std::string_view name() const override { return "RBM"; }
-  std::optional<ir::ComponentSchema> resolve(std::string_view constructor,
-                                             const std::vector<ir::NamedAttribute> &config,
-                                             std::string &error) const override {
-    std::optional<RBMConfig> c = parseConfig(constructor, config, error);
-    if (!c)
-      return std::nullopt;
-    return schemaFor(*c);
-  }
-  std::unique_ptr<Component> create(std::string_view constructor,
-                                    const std::vector<ir::NamedAttribute> &config,
-                                    std::string &error) const override {
-    std::optional<RBMConfig> c = parseConfig(constructor, config, error);
-    if (!c)
-      return nullptr;
-    return std::make_unique<RBMComponent>(*c);
-  }
-};
-
 } // namespace
 
-std::unique_ptr<ComponentType> makeRBMType() { return std::make_unique<RBMType>(); }
+std::unique_ptr<ComponentType> makeRBMType() {
+  return std::make_unique<ConfiguredType<RBMConfig, RBMComponent>>("RBM", parseConfig, schemaFor);
+}
 
 } // namespace kiln::runtime

@@ -11,6 +11,7 @@
 // offset i, so the same configuration always starts from the same values.
 #include "runtime/components/Builtins.h"
 #include "runtime/components/Config.h"
+#include "runtime/components/ConfiguredType.h"
 #include "runtime/components/FieldComponent.h"
 
 namespace kiln::runtime {
@@ -84,34 +85,18 @@ public:
   std::string describe() const override { return "Tensor: " + state(0).str(16); }
 };
 
-class TensorType : public ComponentType {
-public:
-  std::string_view name() const override { return "Tensor"; }
-
-  std::optional<ir::ComponentSchema> resolve(std::string_view constructor,
-                                             const std::vector<ir::NamedAttribute> &config,
-                                             std::string &error) const override {
-    std::optional<TensorConfig> c = parseConfig(constructor, config, error);
-    if (!c)
-      return std::nullopt;
-    ir::ComponentSchema s;
-    s.typeName = "Tensor";
-    s.fields = {{"value", ir::Type::shaped(c->dtype, c->shape)}};
-    return s;
-  }
-
-  std::unique_ptr<Component> create(std::string_view constructor,
-                                    const std::vector<ir::NamedAttribute> &config,
-                                    std::string &error) const override {
-    std::optional<TensorConfig> c = parseConfig(constructor, config, error);
-    if (!c)
-      return nullptr;
-    return std::make_unique<TensorComponent>(*c);
-  }
-};
+ir::ComponentSchema schemaFor(const TensorConfig &c) {
+  ir::ComponentSchema s;
+  s.typeName = "Tensor";
+  s.fields = {{"value", ir::Type::shaped(c.dtype, c.shape)}};
+  return s;
+}
 
 } // namespace
 
-std::unique_ptr<ComponentType> makeTensorType() { return std::make_unique<TensorType>(); }
+std::unique_ptr<ComponentType> makeTensorType() {
+  return std::make_unique<ConfiguredType<TensorConfig, TensorComponent>>("Tensor", parseConfig,
+                                                                       schemaFor);
+}
 
 } // namespace kiln::runtime
