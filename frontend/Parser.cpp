@@ -193,6 +193,11 @@ bool Parser::parseImport(Program &prog) {
   std::ifstream in(target, std::ios::binary);
   if (!in || fs::is_directory(target, ec))
     return error(loc(nameTok), "cannot read imported file '" + nameTok.text + "'");
+  if (!fs::is_regular_file(target, ec))
+    return error(loc(nameTok), "imported file '" + nameTok.text + "' is not a regular file");
+  if (fs::file_size(target, ec) > kMaxImportBytes)
+    return error(loc(nameTok), "imported file '" + nameTok.text + "' is larger than " +
+                                   std::to_string(kMaxImportBytes >> 20) + " MiB");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   imports_->seen.insert(key);
   auto file = sources_.addBuffer(target.string(), text);

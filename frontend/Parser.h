@@ -5,6 +5,7 @@
 // elements and expressions deeper than kMaxNotationNesting is an error.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,9 @@ namespace kiln::frontend {
 
 inline constexpr unsigned kMaxNotationNesting = 200;
 inline constexpr unsigned kMaxImportDepth = 32;
+/// An imported file larger than this, or not a regular file (a FIFO,
+/// /dev/zero), is refused: reading it could block or allocate without bound.
+inline constexpr uintmax_t kMaxImportBytes = uintmax_t(64) << 20;
 
 /// Parses the text of a program. `fileName` names the buffer (registered with
 /// `sources`) and is the base for `import "..."` paths (relative imports are
