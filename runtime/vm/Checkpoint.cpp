@@ -7,6 +7,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -513,6 +514,13 @@ std::optional<CheckpointData> readCheckpoint(const std::string &path, std::strin
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot read " + path + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  // A checkpoint is a file kiln wrote; a FIFO or a device (/dev/zero) could
+  // block or feed bytes without end.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    error = "cannot read " + path + ": not a regular file";
     return std::nullopt;
   }
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

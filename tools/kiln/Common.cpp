@@ -11,18 +11,44 @@
 
 namespace kiln::tools {
 
+namespace {
+
+// Programs and IR are text that a person or a tool wrote; more than this is
+// refused instead of being read without bound (`kiln run /dev/zero`).
+constexpr size_t kMaxInputBytes = size_t(256) << 20;
+
+/// Appends `in` to `out`; false if it holds more than kMaxInputBytes.
+bool readBounded(std::istream &in, std::string &out) {
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    out.append(buf, static_cast<size_t>(in.gcount()));
+    if (out.size() > kMaxInputBytes)
+      return false;
+  }
+  return true;
+}
+
+} // namespace
+
 std::optional<std::string> readInputFile(const std::string &path) {
+  std::string text;
+  auto tooLarge = [&]() {
+    std::cerr << "kiln: error: cannot read " << path << ": larger than "
+              << (kMaxInputBytes >> 20) << " MiB\n";
+    return std::nullopt;
+  };
   if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    return ss.str();
+    if (!readBounded(std::cin, text))
+      return tooLarge();
+    return text;
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::cerr << "kiln: error: cannot read " << path << ": " << std::strerror(errno) << "\n";
     return std::nullopt;
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!readBounded(in, text))
+    return tooLarge();
   if (in.bad()) {
     std::cerr << "kiln: error: cannot read " << path << "\n";
     return std::nullopt;
