@@ -39,4 +39,18 @@ std::optional<OpKind> lookupOpKind(std::string_view mnemonic) {
   return it->second;
 }
 
+std::vector<std::string_view> formatDirectives(std::string_view format) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < format.size()) {
+    size_t j = format.find(' ', i);
+    if (j == std::string_view::npos)
+      j = format.size();
+    if (j > i)
+      out.push_back(format.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
 } // namespace kiln::ir

@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace kiln::ir {
 
@@ -65,5 +66,8 @@ const OpInfo &opInfo(OpKind kind);
 std::span<const OpInfo> allOps();
 std::optional<OpKind> lookupOpKind(std::string_view mnemonic);
 inline std::string_view mnemonic(OpKind k) { return opInfo(k).mnemonic; }
+/// The space-separated directives of a Format column ("sym:callee (operands)"
+/// -> {"sym:callee", "(operands)"}), shared by the printer and the parser.
+std::vector<std::string_view> formatDirectives(std::string_view format);
 
 } // namespace kiln::ir

@@ -27,20 +27,6 @@ namespace kiln::ir {
 
 namespace {
 
-std::vector<std::string_view> splitFormat(std::string_view format) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < format.size()) {
-    size_t j = format.find(' ', i);
-    if (j == std::string_view::npos)
-      j = format.size();
-    if (j > i)
-      out.push_back(format.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 bool isNumericName(std::string_view s) {
   if (s.empty())
     return false;
@@ -590,7 +576,7 @@ private:
                                             SourceLoc loc) {
     std::vector<Value *> operands;
     std::vector<NamedAttribute> attrs;
-    for (std::string_view d : splitFormat(info.format)) {
+    for (std::string_view d : formatDirectives(info.format)) {
       if (d == "operands") {
         // The list starts on the op's line, so an operand-less op never
         // takes the next line's result names as its operands.

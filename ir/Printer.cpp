@@ -74,20 +74,6 @@ std::string attrName(std::string_view name) {
   return isIRIdentifier(name) ? std::string(name) : quoteString(name);
 }
 
-std::vector<std::string_view> splitFormat(std::string_view format) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < format.size()) {
-    size_t j = format.find(' ', i);
-    if (j == std::string_view::npos)
-      j = format.size();
-    if (j > i)
-      out.push_back(format.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 /// True for a name made only of [A-Za-z0-9_$] that starts like an
 /// identifier (no dots): component type names printed bare.
 bool isPlainName(std::string_view s) {
@@ -290,7 +276,7 @@ private:
     }
     os_ << op.name();
     std::unordered_set<std::string> consumed;
-    for (std::string_view d : splitFormat(op.info().format)) {
+    for (std::string_view d : formatDirectives(op.info().format)) {
       if (d == "operands") {
         if (op.numOperands() != 0) {
           os_ << ' ';
