@@ -66,6 +66,8 @@ void Sha256::block(const uint8_t *p) {
 }
 
 void Sha256::update(const void *data, size_t size) {
+  if (size == 0)
+    return; // `data` may then be null (an empty tensor), which memcpy must not see
   const auto *p = static_cast<const uint8_t *>(data);
   total_ += size;
   if (bufLen_) {
