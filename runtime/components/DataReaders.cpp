@@ -607,8 +607,14 @@ bool readIdx(const std::string &path, bool shapeOnly, DataMatrix &out, std::stri
     return false;
   int64_t rows = dims[0];
   int64_t cols = 1;
+  // The header check bounds the full product, but a zero dimension makes
+  // that product 0 whatever the others are: bound the columns on their own.
   for (size_t i = 1; i < dims.size(); ++i)
-    cols *= dims[i]; // no overflow: the full product was checked
+    if (!checkedMul(cols, dims[i], cols) || cols > kMaxElements) {
+      error = "'" + path + "': not a valid IDX file: dimensions " + shapeString(dims) +
+              " are too large";
+      return false;
+    }
   if (rows == 0 || cols == 0) {
     error = "'" + path + "': the IDX array is empty (dimensions " + shapeString(dims) + ")";
     return false;
