@@ -51,8 +51,7 @@ FUZZ_TIME  ?= 60
 FUZZ_TARGETS ?= ir_parser notation checkpoint data_readers
 FUZZ_OMP   := -DOpenMP_C_FLAGS=-fopenmp=libgomp -DOpenMP_CXX_FLAGS=-fopenmp=libgomp \
               -DOpenMP_C_LIB_NAMES=gomp -DOpenMP_CXX_LIB_NAMES=gomp -DOpenMP_gomp_LIBRARY=gomp
-fuzz:
-	@KILN_WITH_FUZZ=1 bash scripts/install-deps.sh
+fuzz: deps
 	CC=clang-19 CXX=clang++-19 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DKILN_BUILD_BENCH=OFF -DKILN_SANITIZE=ON -DKILN_FUZZ=ON $(FUZZ_OMP)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))

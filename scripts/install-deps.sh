@@ -13,10 +13,8 @@ PACKAGES=(
   libbenchmark-dev                 # Google Benchmark
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libffi-dev libcurl4-openssl-dev
                                    # libraries LLVM's CMake config asks for
+  clang-19 libclang-rt-19-dev      # libFuzzer (make fuzz; CI runs every fuzz target briefly)
 )
-if [[ "${KILN_WITH_FUZZ:-0}" == "1" ]]; then
-  PACKAGES+=(clang-19 libclang-rt-19-dev)
-fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
