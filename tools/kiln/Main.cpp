@@ -25,11 +25,12 @@ constexpr Verb kVerbs[] = {
     {"print", kiln::tools::cmdPrint,
      "kiln print FILE.kiln [--hook SPEC]                the program code, canonical notation"},
     {"ir", kiln::tools::cmdIr,
-     "kiln ir FILE.kiln [--entry NAME] [--hook SPEC] [--print-loc]   the verified IR"},
+     "kiln ir FILE.kiln [PIPELINE] [--entry NAME] [--hook SPEC] [--print-loc]   the verified IR"},
     {"opt", kiln::tools::cmdOpt,
-     "kiln opt FILE.kir [--passes=LIST] [--print-loc]   IR in, verified IR out"},
+     "kiln opt FILE.kir [PIPELINE] [--print-loc]          IR in, verified IR out"},
     {"run", kiln::tools::cmdRun,
-     "kiln run FILE [--steps N] [--save CKPT] [--checkpoint-every N] [--entry NAME] [--hook SPEC] [--no-jit] [--no-progress] [--quiet]"},
+     "kiln run FILE [PIPELINE] [--steps N] [--save CKPT] [--checkpoint-every N] [--entry NAME]\n"
+     "           [--hook SPEC] [--no-jit] [--no-progress] [--quiet]   run a program (.kiln or .kir)"},
     {"resume", kiln::tools::cmdResume,
      "kiln resume CKPT [--steps N] [--save CKPT2] [--checkpoint-every N]   continue a saved run"},
     {"inspect", kiln::tools::cmdInspect,
@@ -42,7 +43,10 @@ void printHelp(std::ostream &os) {
   for (const Verb &v : kVerbs)
     os << "  " << v.usage << "\n";
   os << "  kiln --version                                   kiln and LLVM versions\n"
-     << "  kiln --help                                      this text\n";
+     << "  kiln --help                                      this text\n"
+     << "\nPIPELINE: -O0 | -O1 | -O2 | --passes=a,b,fixpoint(c,d) [--print-ir-after-all]\n"
+     << "          [--print-ir-after=NAME] [--stats] [--verify-each|--no-verify-each]\n"
+     << "          (defaults: -O0 for ir and opt, -O2 for run; see docs/passes.md)\n";
 }
 
 } // namespace
