@@ -232,6 +232,12 @@ Value *LoweringContext::lowerElement(const Element &e, Value *last) {
     if (!n || e.children.size() != 1)
       return e.children.size() != 1 ? (error(e.loc, "BUFFER_REPEAT needs one body"), nullptr)
                                     : nullptr;
+    // buffer_repeat stacks its n values into a tensor: n = 0 has no element
+    // type to stack (the IR verifier requires n >= 1).
+    if (*n < 1)
+      return error(e.count.loc.known() ? e.count.loc : e.loc,
+                   "BUFFER_REPEAT count must be at least 1, got 0"),
+             nullptr;
     ir::Operation *op = b_.create(ir::OpKind::BufferRepeat, {}, {},
                                   {{"count", Attribute::integer(*n)}}, 1);
     Value *v = lowerRegion(op->region(0), e.children[0], last, true);
