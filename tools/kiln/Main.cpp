@@ -1,6 +1,7 @@
 // The `kiln` command: a thin driver that dispatches to one verb per file.
 #include <cstring>
 #include <iostream>
+#include <new>
 #include <string_view>
 
 #include "tools/kiln/Commands.h"
@@ -67,8 +68,18 @@ int main(int argc, char **argv) {
   }
   kiln::tools::Args args(argv + 2, argv + argc);
   for (const Verb &v : kVerbs)
-    if (v.name == verb)
-      return v.run(args);
+    if (v.name == verb) {
+      // A tensor the input asks for but the machine cannot hold (e.g.
+      // `buffer_repeat 4000000000`) is the input's problem: say so instead
+      // of aborting (docs/reliability.md).
+      try {
+        return v.run(args);
+      } catch (const std::bad_alloc &) {
+        std::cerr << "kiln " << verb << ": error: out of memory (the program or file asks "
+                  << "for more memory than this machine can give)\n";
+        return kiln::tools::kExitInputError;
+      }
+    }
   std::cerr << "kiln: error: unknown command '" << verb << "'\n";
   printHelp(std::cerr);
   return kiln::tools::kExitUsage;
