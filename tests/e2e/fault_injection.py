@@ -12,7 +12,8 @@
            intact, with no temporary file left behind.
   data     data files shorter than their header declares, of an unsupported
            dtype, holding NaNs, or changed between save and resume: a clear
-           error (or, for NaN with allow_nan=true, the documented acceptance).
+           error (or, for NaN with allow_nan=true, the documented acceptance);
+           a tensor larger than the machine can give: `out of memory`, exit 1.
 
 usage: fault_injection.py KILN INPUTS_DIR [--kills N] [--seed S] [--only kill|diskfull|data]
 The random kill times come from --seed (default: fixed) so a failure can be
@@ -332,6 +333,34 @@ def test_data(kiln, tmp):
     ragged = write("ragged.csv", b"1,2\n3\n")
     prog = data_program(tmp, "ragged", "csv", f'path = "{ragged}"', 2)
     expect_run(kiln, prog, "ragged CSV", 1, ["ragged.csv:2:1", "expected 2 fields"])
+
+    # A tensor larger than the machine can give: a clear error, not an abort.
+    # (An address-space limit stands in for a small machine; ASan builds
+    # reserve terabytes of shadow memory and cannot run under one.)
+    huge = os.path.join(tmp, "huge.kir")
+    with open(huge, "w") as f:
+        f.write("""module @huge {
+  component @d : Dataset.randn {rows = 13, cols = 1, seed = 1}
+  func @main() {
+    %0 = buffer_repeat 4000000000 : f32[4000000000, 1] {
+      %1 = call @d.next() : f32[1]
+      yield %1
+    }
+  }
+}
+""")
+    if "ASAN_OPTIONS" in os.environ:
+        print("data: out of memory: skipped under ASan", flush=True)
+    else:
+        def limit_as():
+            resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+        p = subprocess.run([kiln, "run", huge, "--quiet", "--steps", "5"], capture_output=True,
+                           text=True, preexec_fn=limit_as, env=dict(os.environ, KILN_NO_PROGRESS="1"))
+        if p.returncode != 1 or "out of memory" not in p.stderr:
+            fail(f"data: huge buffer_repeat: want exit 1 and 'out of memory', got "
+                 f"{p.returncode}: {p.stderr.strip()[-300:]}")
+        else:
+            print(f"data: out of memory: ok ({p.stderr.strip()})", flush=True)
 
     # The data file changes between save and resume: the checkpoint refuses.
     csv = write("data.csv", b"1,2\n3,4\n5,6\n")
