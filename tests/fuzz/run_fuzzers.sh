@@ -9,7 +9,8 @@
 # useful ones into the seed corpus with -merge=1, see docs/reliability.md).
 # A crash, leak, timeout or out-of-memory is written to
 # BUILD_DIR/fuzz-work/<name>/artifacts/ and makes this script fail.
-# Targets run one after the other with one job each (CPU is shared).
+# Targets run one after the other, each in one process (CPU is shared; no
+# -jobs, which would also leave fuzz-N.log files in the current folder).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="$1"
@@ -41,7 +42,7 @@ for t in "${targets[@]}"; do
   ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
   UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
     "$exe" "$work/corpus" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
-      -rss_limit_mb=2048 -malloc_limit_mb=2048 -jobs=1 -workers=1 -print_final_stats=1 \
+      -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$work/artifacts/" > "$work/log.txt" 2>&1
   rc=$?
   grep -E "^(stat::number_of_executed_units|stat::new_units_added|stat::peak_rss_mb)" "$work/log.txt" \
