@@ -138,6 +138,9 @@ private:
   void finishWeave(Fiber &f);
   bool fail(uint32_t pc, std::string message);
   bool checkResult(uint32_t pc, unsigned k, const Tensor &t);
+  /// Checks results_ against instruction pc's result types, then moves them
+  /// into the frame's output slots.
+  bool storeResults(Frame &fr, uint32_t pc);
   void startEntry();
 
   std::shared_ptr<const Program> program_;

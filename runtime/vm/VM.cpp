@@ -121,6 +121,20 @@ bool VM::checkResult(uint32_t pc, unsigned k, const Tensor &t) {
                       ", expected " + want.str());
 }
 
+bool VM::storeResults(Frame &fr, uint32_t pc) {
+  // Check every result before storing any, so a failed call leaves the
+  // frame as it was.
+  const Instr &I = program_->code[pc];
+  for (unsigned k = 0; k < I.nOut; ++k)
+    if (!checkResult(pc, k, results_[k]))
+      return false;
+  const uint32_t *out = program_->outs(I);
+  for (unsigned k = 0; k < I.nOut; ++k)
+    fr.slots[out[k]].tensor = std::move(results_[k]);
+  results_.clear();
+  return true;
+}
+
 void VM::finishWeave(Fiber &f) {
   f.weaving = false;
   f.children.clear();
@@ -475,12 +489,8 @@ void VM::exec(Fiber &f) {
                    std::to_string(I.nOut));
       return;
     }
-    for (unsigned k = 0; k < I.nOut; ++k)
-      if (!checkResult(pc, k, results_[k]))
-        return;
-    for (unsigned k = 0; k < I.nOut; ++k)
-      fr.slots[out[k]].tensor = std::move(results_[k]);
-    results_.clear();
+    if (!storeResults(fr, pc))
+      return;
     fr.pc = pc + 1;
     return;
   }
@@ -545,12 +555,8 @@ void VM::exec(Fiber &f) {
           fail(pc, "compiled kernel returned the wrong number of results");
           return;
         }
-        for (unsigned k = 0; k < I.nOut; ++k)
-          if (!checkResult(pc, k, results_[k]))
-            return;
-        for (unsigned k = 0; k < I.nOut; ++k)
-          fr.slots[out[k]].tensor = std::move(results_[k]);
-        results_.clear();
+        if (!storeResults(fr, pc))
+          return;
         fr.pc = I.a + 1;
         return;
       }
