@@ -90,6 +90,14 @@ bool checkResult(const Operation &op, DiagnosticEngine &diag, const Type &inferr
   return true;
 }
 
+bool requireHandleOperand(const Operation &op, DiagnosticEngine &diag, unsigned i) {
+  const Type &t = op.operand(i)->type();
+  if (!t.isComponent())
+    return emitOpError(op, diag, "operand #" + std::to_string(i) +
+                                     " must be a component handle, got " + t.str());
+  return true;
+}
+
 bool requireNumericOperand(const Operation &op, DiagnosticEngine &diag, unsigned i) {
   const Type &t = op.operand(i)->type();
   if (!t.isNumeric())
@@ -353,9 +361,7 @@ bool verifyStateLoadOp(const Operation &op, DiagnosticEngine &diag) {
   if (!hasTableShape(op))
     return false;
   bool ok = true;
-  const Type &h = op.operand(0)->type();
-  if (!h.isComponent())
-    ok = emitOpError(op, diag, "operand #0 must be a component handle, got " + h.str());
+  ok = requireHandleOperand(op, diag, 0) && ok;
   ok = nonEmptyStringAttr(op, diag, "field") && ok;
   ok = requireNumericResult(op, diag) && ok;
   return ok;
@@ -365,9 +371,7 @@ bool verifyStateStoreOp(const Operation &op, DiagnosticEngine &diag) {
   if (!hasTableShape(op))
     return false;
   bool ok = true;
-  const Type &h = op.operand(0)->type();
-  if (!h.isComponent())
-    ok = emitOpError(op, diag, "operand #0 must be a component handle, got " + h.str());
+  ok = requireHandleOperand(op, diag, 0) && ok;
   ok = requireNumericOperand(op, diag, 1) && ok;
   ok = nonEmptyStringAttr(op, diag, "field") && ok;
   return ok;
