@@ -220,10 +220,13 @@ Value *LoweringContext::lowerElement(const Element &e, Value *last) {
     if (!n || e.children.size() != 1)
       return e.children.size() != 1 ? (error(e.loc, "REPEAT needs one body"), nullptr) : nullptr;
     ir::Operation *op = b_.repeat(*n);
-    Value *v = lowerRegion(op->region(0), e.children[0], last, true);
+    // REPEAT(0, body) never runs its body, so the last value is the one
+    // before it. The body is still lowered (and checked); it yields nothing,
+    // as the IR requires of a repeat with count 0.
+    Value *v = lowerRegion(op->region(0), e.children[0], last, *n > 0);
     if (failed_)
       return nullptr;
-    if (!v)
+    if (!v || *n == 0)
       return last;
     return op->addResult(v->type());
   }
