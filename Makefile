@@ -42,12 +42,14 @@ asan: deps
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
 # libFuzzer targets (tests/fuzz/, docs/reliability.md), FUZZ_TIME seconds
-# each, one after the other. Debian's clang-19 comes without its OpenMP
-# runtime (libomp-19-dev), so the fuzz build tells CMake to use GCC's libgomp
-# flags: clang then ignores the runtime's `omp` pragmas and the code under
-# test runs serially, which is what a fuzzer wants anyway.
+# each, one after the other; FUZZ_SEED=N fixes libFuzzer's seed (CI does, so
+# its short runs are prefixes of longer local ones). Debian's clang-19 comes
+# without its OpenMP runtime (libomp-19-dev), so the fuzz build tells CMake
+# to use GCC's libgomp flags: clang then ignores the runtime's `omp` pragmas
+# and the code under test runs serially, which is what a fuzzer wants anyway.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME  ?= 60
+FUZZ_SEED  ?=
 FUZZ_TARGETS ?= ir_parser notation checkpoint data_readers
 FUZZ_OMP   := -DOpenMP_C_FLAGS=-fopenmp=libgomp -DOpenMP_CXX_FLAGS=-fopenmp=libgomp \
               -DOpenMP_C_LIB_NAMES=gomp -DOpenMP_CXX_LIB_NAMES=gomp -DOpenMP_gomp_LIBRARY=gomp
@@ -55,7 +57,7 @@ fuzz: deps
 	CC=clang-19 CXX=clang++-19 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DKILN_BUILD_BENCH=OFF -DKILN_SANITIZE=ON -DKILN_FUZZ=ON $(FUZZ_OMP)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
-	bash tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
+	FUZZ_SEED=$(FUZZ_SEED) bash tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
