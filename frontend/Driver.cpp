@@ -34,6 +34,10 @@ std::unique_ptr<ir::Module> compileProgram(const std::string &text, const std::s
   auto module = lowerProgram(*prog, catalog, diag, opts);
   if (!module)
     return nullptr;
+  // A tensor too large for kiln is the program's doing (a big count or
+  // shape), reported at the element or kernel line that makes it.
+  if (!ir::verifyTensorSizes(*module, diag))
+    return nullptr;
   if (!ir::verifyModule(*module, diag)) {
     diag.note(SourceLoc{}, "the IR lowered from this program does not verify; this is a bug in "
                            "kiln's frontend, please report it");

@@ -1,5 +1,7 @@
 #include "ir/Types.h"
 
+#include <limits>
+
 #include "ir/Support.h"
 
 namespace kiln::ir {
@@ -74,13 +76,21 @@ bool Type::hasStaticShape() const {
 }
 
 int64_t Type::numElements() const {
+  // Saturates at INT64_MAX: the parser accepts any i64 dimension, and the
+  // verifier's size rule reports such types after hooks have asked.
   int64_t n = 1;
+  bool saturated = false;
   for (int64_t d : dims_) {
     if (d == kDynamic)
       return kDynamic;
-    n *= d;
+    if (d == 0)
+      return 0;
+    if (n > std::numeric_limits<int64_t>::max() / d)
+      saturated = true;
+    else
+      n *= d;
   }
-  return n;
+  return saturated ? std::numeric_limits<int64_t>::max() : n;
 }
 
 std::string Type::str() const {

@@ -1,7 +1,8 @@
 // The generic IR verifier: what holds for every op regardless of its kind.
 //
 //   1. Counts: operands, results, regions as in ir/Ops.def (where not -1);
-//      no null operand; no result of type none.
+//      no null operand; no result of type none; no result or region
+//      argument whose static shape exceeds kMaxTensorElements.
 //   2. Placement: `module` only at the top; `component` and `func` only
 //      directly in a module, which holds nothing else; region arguments only
 //      on func and fused regions.
@@ -30,6 +31,48 @@ namespace kiln::ir {
 namespace {
 
 std::string str(std::string_view s) { return std::string(s); }
+
+/// Elements of `t`'s static dimensions (`?` counts as 1), saturating just
+/// above kMaxTensorElements so the product cannot overflow.
+int64_t staticElementBound(const Type &t) {
+  int64_t n = 1;
+  for (int64_t d : t.dims()) {
+    if (d == kDynamic)
+      continue;
+    if (d == 0)
+      return 0;
+    n = d > (kMaxTensorElements + 1) / n ? kMaxTensorElements + 1 : n * d;
+  }
+  return n;
+}
+
+/// Reports `what` (e.g. "result #0") of `op` when its type is too large.
+bool checkTensorSize(const Operation &op, const Value *v, const std::string &what,
+                     DiagnosticEngine &diag) {
+  if (!v || !v->type().isTensor() || staticElementBound(v->type()) <= kMaxTensorElements)
+    return true;
+  return emitOpError(op, diag,
+                     what + " of type " + v->type().str() +
+                         " has more elements than kiln's limit of 2^32 per tensor");
+}
+
+bool checkTensorSizes(const Operation &op, DiagnosticEngine &diag) {
+  bool ok = true;
+  for (unsigned i = 0; i < op.numResults(); ++i)
+    ok &= checkTensorSize(op, op.result(i), "result #" + std::to_string(i), diag);
+  return ok;
+}
+
+bool checkRegionArgumentSizes(const Operation &op, const Region &region, unsigned index,
+                              DiagnosticEngine &diag) {
+  bool ok = true;
+  for (unsigned i = 0; i < region.numArguments(); ++i)
+    ok &= checkTensorSize(op,
+                          region.argument(i),
+                          "region #" + std::to_string(index) + " argument #" + std::to_string(i),
+                          diag);
+  return ok;
+}
 
 class VerifierImpl {
 public:
@@ -82,6 +125,7 @@ private:
   void verifyRegion(const Operation &parent, unsigned index) {
     const Region &region = parent.region(index);
     verifyTerminator(parent, index);
+    checkRegionArgumentSizes(parent, region, index, diag_);
     if (region.numArguments() != 0 && !parent.is(OpKind::Func) && !parent.is(OpKind::Fused))
       emitOpError(parent, diag_,
                   "region #" + std::to_string(index) + " must not have arguments");
@@ -136,6 +180,7 @@ private:
     for (unsigned i = 0; i < op.numResults(); ++i)
       if (op.result(i)->type().isNone())
         emitOpError(op, diag_, "result #" + std::to_string(i) + " has type none");
+    checkTensorSizes(op, diag_);
     return ok;
   }
 
@@ -361,6 +406,25 @@ private:
 bool verifyModule(const Module &module, DiagnosticEngine &diag) {
   unsigned before = diag.numErrors();
   VerifierImpl(module, diag).run();
+  return diag.numErrors() == before;
+}
+
+namespace {
+void walkTensorSizes(const Operation &op, DiagnosticEngine &diag) {
+  checkTensorSizes(op, diag);
+  for (unsigned r = 0; r < op.numRegions(); ++r) {
+    const Region &region = op.region(r);
+    checkRegionArgumentSizes(op, region, r, diag);
+    for (const auto &nested : region.ops())
+      if (nested)
+        walkTensorSizes(*nested, diag);
+  }
+}
+} // namespace
+
+bool verifyTensorSizes(const Module &module, DiagnosticEngine &diag) {
+  unsigned before = diag.numErrors();
+  walkTensorSizes(module.op(), diag);
   return diag.numErrors() == before;
 }
 

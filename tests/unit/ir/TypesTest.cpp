@@ -1,4 +1,6 @@
 // Types: construction, spelling, compatibility, and the textual round trip.
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "ir/Parser.h"
@@ -23,6 +25,10 @@ TEST(TypesTest, ShapeQueries) {
   EXPECT_TRUE(t.hasStaticShape());
   Type d = Type::tensor(ElemType::F32, {kDynamic, 4});
   EXPECT_EQ(d.numElements(), kDynamic);
+  // The parser takes any i64 dimension: the count saturates, never wraps.
+  Type huge = Type::tensor(ElemType::F32, {int64_t(1) << 62, 8});
+  EXPECT_EQ(huge.numElements(), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(Type::tensor(ElemType::F32, {int64_t(1) << 62, 8, 0}).numElements(), 0);
   EXPECT_FALSE(d.hasStaticShape());
   EXPECT_EQ(Type::shaped(ElemType::F32, {}), Type::f32());
   EXPECT_EQ(d.withElem(ElemType::I1).str(), "i1[?, 4]");

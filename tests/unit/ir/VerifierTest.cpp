@@ -858,5 +858,31 @@ TEST(Verifier, ReturnDirectlyInModule) {
   EXPECT_THAT(errors, Contains("'return' op expects parent op 'func', got 'module'"));
 }
 
+TEST(Verifier, TensorSizeLimit) {
+  // 2^32 elements is allowed; one more row is not; a `?` counts as 1.
+  Ctx ok;
+  ok.b.create(OpKind::RandomNormal, {}, {tf({65536, 65536})},
+              {iattr("seed", 1), iattr("stream", 1)});
+  ok.arg(tf({Q, kMaxTensorElements}));
+  EXPECT_THAT(ok.verify(), IsEmpty());
+  EXPECT_TRUE(verifyTensorSizes(ok.m, ok.diag));
+
+  Ctx big;
+  big.b.create(OpKind::RandomNormal, {}, {tf({65537, 65536})},
+               {iattr("seed", 1), iattr("stream", 1)});
+  big.arg(tf({Q, 2, kMaxTensorElements}));
+  const std::string result = "'random_normal' op result #0 of type f32[65537, 65536] has more "
+                             "elements than kiln's limit of 2^32 per tensor";
+  const std::string argument = "'func' op region #0 argument #0 of type f32[?, 2, 4294967296] "
+                               "has more elements than kiln's limit of 2^32 per tensor";
+  std::vector<std::string> errors = big.verify();
+  EXPECT_THAT(errors, Contains(result));
+  EXPECT_THAT(errors, Contains(argument));
+
+  DiagnosticEngine only;
+  EXPECT_FALSE(verifyTensorSizes(big.m, only));
+  EXPECT_EQ(only.numErrors(), 2u);
+}
+
 } // namespace
 } // namespace kiln::ir
