@@ -20,6 +20,7 @@
 // the op. Malformed IR built through the C++ API never crashes the verifier.
 #include "ir/Verifier.h"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -32,18 +33,14 @@ namespace {
 
 std::string str(std::string_view s) { return std::string(s); }
 
-/// Elements of `t`'s static dimensions (`?` counts as 1), saturating just
-/// above kMaxTensorElements so the product cannot overflow.
+/// Elements of `t`'s static dimensions (`?` counts as 1); numElements
+/// saturates rather than overflows.
 int64_t staticElementBound(const Type &t) {
-  int64_t n = 1;
-  for (int64_t d : t.dims()) {
-    if (d == kDynamic)
-      continue;
-    if (d == 0)
-      return 0;
-    n = d > (kMaxTensorElements + 1) / n ? kMaxTensorElements + 1 : n * d;
-  }
-  return n;
+  if (t.hasStaticShape())
+    return t.numElements();
+  std::vector<int64_t> dims = t.dims();
+  std::replace(dims.begin(), dims.end(), kDynamic, int64_t(1));
+  return Type::tensor(t.elem(), std::move(dims)).numElements();
 }
 
 /// Reports `what` (e.g. "result #0") of `op` when its type is too large.
