@@ -389,8 +389,8 @@ Value *LoweringContext::lowerElement(const Element &e, Value *last) {
     if (!n)
       return nullptr;
     if (*n > static_cast<int64_t>(e.children.size())) {
-      error(e.loc, "WEAVE requires " + std::to_string(*n) + " children to finish but has " +
-                       std::to_string(e.children.size()));
+      error(e.loc, "WEAVE requires " + std::to_string(*n) + (*n == 1 ? " child" : " children") +
+                       " to finish but has " + std::to_string(e.children.size()));
       return nullptr;
     }
     ir::Operation *op = b_.weave(*n, static_cast<unsigned>(e.children.size()));
