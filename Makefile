@@ -43,7 +43,8 @@ asan: deps
 
 # libFuzzer targets (tests/fuzz/, docs/reliability.md), FUZZ_TIME seconds
 # each, one after the other; FUZZ_SEED=N fixes libFuzzer's seed (CI does, so
-# its short runs are prefixes of longer local ones). Debian's clang-19 comes
+# its short runs retrace, nearly, the start of longer local ones with that
+# seed; tests/fuzz/run_fuzzers.sh says why not exactly). Debian's clang-19 comes
 # without its OpenMP runtime (libomp-19-dev), so the fuzz build tells CMake
 # to use GCC's libgomp flags: clang then ignores the runtime's `omp` pragmas
 # and the code under test runs serially, which is what a fuzzer wants anyway.

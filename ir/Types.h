@@ -29,6 +29,13 @@ inline bool isFloat(ElemType e) { return e == ElemType::F32 || e == ElemType::F6
 /// Marks a dynamic dimension (`?`).
 inline constexpr int64_t kDynamic = -1;
 
+/// The most elements one tensor may have (2^32: 16 GiB of f32). The verifier
+/// refuses a type whose static dimensions (a `?` counts as 1) hold more, and
+/// components and data readers refuse configurations and files that would
+/// need more, so such a program stops with an error naming where before it
+/// runs rather than failing an allocation half-way.
+inline constexpr int64_t kMaxTensorElements = int64_t(1) << 32;
+
 class Type {
 public:
   enum class Kind : uint8_t { None, Scalar, Tensor, Component };

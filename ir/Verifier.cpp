@@ -44,31 +44,24 @@ int64_t staticElementBound(const Type &t) {
 }
 
 /// Reports `what` (e.g. "result #0") of `op` when its type is too large.
-bool checkTensorSize(const Operation &op, const Value *v, const std::string &what,
+void checkTensorSize(const Operation &op, const Value *v, const std::string &what,
                      DiagnosticEngine &diag) {
-  if (!v || !v->type().isTensor() || staticElementBound(v->type()) <= kMaxTensorElements)
-    return true;
-  return emitOpError(op, diag,
-                     what + " of type " + v->type().str() +
-                         " has more elements than kiln's limit of 2^32 per tensor");
+  if (v && v->type().isTensor() && staticElementBound(v->type()) > kMaxTensorElements)
+    emitOpError(op, diag,
+                what + " of type " + v->type().str() +
+                    " has more elements than kiln's limit of 2^32 per tensor");
 }
 
-bool checkTensorSizes(const Operation &op, DiagnosticEngine &diag) {
-  bool ok = true;
+void checkTensorSizes(const Operation &op, DiagnosticEngine &diag) {
   for (unsigned i = 0; i < op.numResults(); ++i)
-    ok &= checkTensorSize(op, op.result(i), "result #" + std::to_string(i), diag);
-  return ok;
+    checkTensorSize(op, op.result(i), "result #" + std::to_string(i), diag);
 }
 
-bool checkRegionArgumentSizes(const Operation &op, const Region &region, unsigned index,
+void checkRegionArgumentSizes(const Operation &op, const Region &region, unsigned index,
                               DiagnosticEngine &diag) {
-  bool ok = true;
   for (unsigned i = 0; i < region.numArguments(); ++i)
-    ok &= checkTensorSize(op,
-                          region.argument(i),
-                          "region #" + std::to_string(index) + " argument #" + std::to_string(i),
-                          diag);
-  return ok;
+    checkTensorSize(op, region.argument(i),
+                    "region #" + std::to_string(index) + " argument #" + std::to_string(i), diag);
 }
 
 class VerifierImpl {

@@ -12,6 +12,7 @@
 #include <limits>
 #include <string_view>
 
+#include "ir/Types.h"
 #include "runtime/components/Config.h"
 
 namespace kiln::runtime {
@@ -71,9 +72,9 @@ bool checkedMul(int64_t a, int64_t b, int64_t &out) {
   return !__builtin_mul_overflow(a, b, &out);
 }
 
-/// Elements above which we refuse a data set outright (16 GiB of f32): a
-/// guard against absurd but self-consistent files.
-constexpr int64_t kMaxElements = int64_t(1) << 32;
+/// Elements above which we refuse a data set outright: a guard against
+/// absurd but self-consistent files.
+constexpr int64_t kMaxElements = ir::kMaxTensorElements;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))

@@ -31,6 +31,7 @@
 #include <cstring>
 
 #include "ir/Support.h"
+#include "ir/Types.h"
 #include "runtime/Philox.h"
 #include "runtime/components/Builtins.h"
 #include "runtime/components/Config.h"
@@ -40,7 +41,7 @@
 namespace kiln::runtime {
 namespace {
 
-constexpr int64_t kMaxElements = int64_t(1) << 32;
+constexpr int64_t kMaxElements = ir::kMaxTensorElements;
 
 struct DatasetConfig {
   std::string constructor;

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ir/Types.h"
 #include "runtime/Philox.h"
 #include "runtime/components/Builtins.h"
 #include "runtime/components/Config.h"
@@ -50,7 +51,7 @@ std::optional<KMeansConfig> parseConfig(std::string_view constructor,
   c.dims = r.integerAtLeast("dims", 1);
   c.seed = static_cast<uint64_t>(r.integer("seed", 0));
   int64_t total;
-  if (r.ok() && (__builtin_mul_overflow(c.k, c.dims, &total) || total > (int64_t(1) << 32)))
+  if (r.ok() && (__builtin_mul_overflow(c.k, c.dims, &total) || total > ir::kMaxTensorElements))
     r.fail("k * dims is too large");
   if (!r.finish(error))
     return std::nullopt;

@@ -17,6 +17,7 @@
 // The softmax is computed on the transposed logits, zt = z.T - max(z, axis=1)
 // ([C, ?] minus [?] broadcasts along the trailing axis), which keeps exp()
 // from overflowing without needing a keepdims reduction.
+#include "ir/Types.h"
 #include "runtime/components/Builtins.h"
 #include "runtime/components/Config.h"
 #include "runtime/components/ConfiguredType.h"
@@ -44,7 +45,7 @@ std::optional<LogRegConfig> parseConfig(std::string_view constructor,
     c.seed = static_cast<uint64_t>(r.integer("seed"));
   c.initScale = r.number("init_scale", 0.01);
   int64_t total;
-  if (r.ok() && (__builtin_mul_overflow(c.inputs, c.classes, &total) || total > (int64_t(1) << 32)))
+  if (r.ok() && (__builtin_mul_overflow(c.inputs, c.classes, &total) || total > ir::kMaxTensorElements))
     r.fail("inputs * classes is too large");
   if (!r.finish(error))
     return std::nullopt;

@@ -15,6 +15,7 @@
 #include <cstdio>
 
 #include "ir/Attributes.h"
+#include "ir/Types.h"
 #include "runtime/components/Builtins.h"
 #include "runtime/components/Config.h"
 #include "runtime/components/ConfiguredType.h"
@@ -42,7 +43,7 @@ std::optional<RBMConfig> parseConfig(std::string_view constructor,
   c.lr = r.number("lr", 0.1);
   c.initScale = r.number("init_scale", 0.01);
   int64_t total;
-  if (r.ok() && (__builtin_mul_overflow(c.visible, c.hidden, &total) || total > (int64_t(1) << 32)))
+  if (r.ok() && (__builtin_mul_overflow(c.visible, c.hidden, &total) || total > ir::kMaxTensorElements))
     r.fail("visible * hidden is too large");
   if (!r.finish(error))
     return std::nullopt;

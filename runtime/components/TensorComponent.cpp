@@ -9,6 +9,7 @@
 //
 // Random initial values come from Philox stream (seed, 0), element i at
 // offset i, so the same configuration always starts from the same values.
+#include "ir/Types.h"
 #include "runtime/components/Builtins.h"
 #include "runtime/components/Config.h"
 #include "runtime/components/ConfiguredType.h"
@@ -35,7 +36,7 @@ std::optional<TensorConfig> parseConfig(std::string_view constructor,
   c.shape = r.intArray("shape");
   int64_t total = 1;
   for (int64_t d : c.shape)
-    if (d < 1 || __builtin_mul_overflow(total, d, &total) || total > (int64_t(1) << 32)) {
+    if (d < 1 || __builtin_mul_overflow(total, d, &total) || total > ir::kMaxTensorElements) {
       r.fail("key 'shape' must list positive sizes of at most 2^32 elements in all, got " +
              shapeString(c.shape));
       break;
