@@ -2,14 +2,25 @@
 
 #include <mutex>
 
+#include "llvm/Analysis/CGSCCPassManager.h"
+#include "llvm/Analysis/LoopAnalysisManager.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/SmallVectorMemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
+#include "runtime/Kernels.h"
+#include "runtime/Parallel.h"
 
 namespace kiln::codegen {
 
-static void initNativeTarget() {
+void initNativeTarget() {
   // LLVM's target registry is process-wide; initialize it exactly once.
   static std::once_flag once;
   std::call_once(once, [] {
@@ -19,19 +30,51 @@ static void initNativeTarget() {
   });
 }
 
+namespace {
+
+/// The runtime functions generated kernels call, by name.
+llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
+  llvm::orc::SymbolMap syms;
+  auto add = [&](const char *name, auto *fn) {
+    syms[jit.mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
+                                       llvm::JITSymbolFlags::Exported |
+                                           llvm::JITSymbolFlags::Callable};
+  };
+  add("kiln_rt_parallel_for", &kiln_rt_parallel_for);
+  add("kiln_rt_gemm_f32", &kiln_rt_gemm_f32);
+  add("kiln_rt_gemm_f64", &kiln_rt_gemm_f64);
+  return syms;
+}
+
+} // namespace
+
 llvm::Expected<std::unique_ptr<JitEngine>> JitEngine::create() {
   initNativeTarget();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
     return jtmb.takeError();
   std::unique_ptr<JitEngine> engine(new JitEngine());
-  engine->cpu_ = jtmb->getCPU();
-  engine->features_ = jtmb->getFeatures().getString();
+  engine->target_.cpu = jtmb->getCPU();
+  engine->target_.features = jtmb->getFeatures().getString();
+  engine->target_.triple = jtmb->getTargetTriple().str();
+  engine->target_.vectorBits = vectorBitsFor(engine->target_.features);
   jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto tm = jtmb->createTargetMachine();
+  if (!tm)
+    return tm.takeError();
+  engine->tm_ = std::move(*tm);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit)
     return jit.takeError();
   engine->jit_ = std::move(*jit);
+  llvm::orc::JITDylib &jd = engine->jit_->getMainJITDylib();
+  if (auto err = jd.define(llvm::orc::absoluteSymbols(runtimeSymbols(*engine->jit_))))
+    return err;
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      engine->jit_->getDataLayout().getGlobalPrefix());
+  if (!process)
+    return process.takeError();
+  jd.addGenerator(std::move(*process));
   return engine;
 }
 
@@ -39,11 +82,81 @@ llvm::Error JitEngine::addModule(llvm::orc::ThreadSafeModule module) {
   return jit_->addIRModule(std::move(module));
 }
 
+llvm::Error JitEngine::addObject(std::unique_ptr<llvm::MemoryBuffer> object) {
+  return jit_->addObjectFile(std::move(object));
+}
+
 llvm::Expected<void *> JitEngine::lookup(const std::string &name) {
   auto addr = jit_->lookup(name);
   if (!addr)
     return addr.takeError();
   return addr->toPtr<void *>();
+}
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createHostTargetMachine(TargetInfo &info) {
+  initNativeTarget();
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb)
+    return jtmb.takeError();
+  info.cpu = jtmb->getCPU();
+  info.features = jtmb->getFeatures().getString();
+  info.triple = jtmb->getTargetTriple().str();
+  info.vectorBits = vectorBitsFor(info.features);
+  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  return jtmb->createTargetMachine();
+}
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachineFor(const std::string &cpu,
+                                                                        TargetInfo &info) {
+  initNativeTarget();
+  std::string triple = llvm::sys::getProcessTriple();
+  std::string err;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), err);
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, "", llvm::TargetOptions(), std::nullopt, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!tm)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cannot create a target machine for cpu '" + cpu + "'");
+  const llvm::MCSubtargetInfo *sti = tm->getMCSubtargetInfo();
+  if (!sti->isCPUStringValid(cpu))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "unknown cpu '" + cpu + "' for " + triple);
+  info.triple = triple;
+  info.cpu = cpu;
+  info.features.clear(); // implied by the cpu
+  info.vectorBits = sti->checkFeatures("+avx512f") ? 512 : sti->checkFeatures("+avx") ? 256 : 128;
+  return tm;
+}
+
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(&tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  mpm.run(module, mam);
+}
+
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> emitObject(llvm::Module &module,
+                                                               llvm::TargetMachine &tm) {
+  llvm::SmallVector<char, 0> bytes;
+  llvm::raw_svector_ostream os(bytes);
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the target cannot emit object files");
+  pm.run(module);
+  return std::make_unique<llvm::SmallVectorMemoryBuffer>(std::move(bytes), module.getName(),
+                                                         /*RequiresNullTerminator=*/false);
 }
 
 std::string describeJitHost() {

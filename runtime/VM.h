@@ -122,7 +122,10 @@ public:
   /// Where print and log write (default std::cout).
   void setOutput(std::ostream *out) { out_ = out; }
   /// Compiled fused kernels; null (the default) interprets every fused op.
-  void setKernelExecutor(KernelExecutor *ex) { executor_ = ex; }
+  /// Binds every fused op of the program to the executor once (prepare());
+  /// the executor must outlive the VM and its clones.
+  void setKernelExecutor(KernelExecutor *ex);
+  KernelExecutor *kernelExecutor() const { return executor_; }
   std::string entryName() const { return program_->funcs[program_->entryFunc].name; }
 
   /// Frames deeper than this are a run-time error (runaway recursion).
@@ -153,6 +156,15 @@ private:
   ir::Diagnostic error_{ir::Severity::Error, {}, {}};
   std::ostream *out_ = nullptr;
   KernelExecutor *executor_ = nullptr;
+  /// A fused op bound to a compiled kernel: the executor's id and the VM's
+  /// random stream index of each of the op's (seed, stream) keys.
+  struct FusedBinding {
+    int32_t kernel = -1;
+    std::vector<uint32_t> streams;
+  };
+  std::vector<FusedBinding> fused_; // bindings, shared by clones
+  std::vector<int32_t> fusedAt_;    // per instruction: index into fused_, or -1
+  std::vector<uint64_t> rngScratch_;
   // Scratch reused by every call so a steady-state step does not allocate.
   std::vector<Tensor> args_, results_;
 };

@@ -142,6 +142,42 @@ void VM::finishWeave(Fiber &f) {
   f.top().pc = program_->code[f.top().pc].a;
 }
 
+void VM::setKernelExecutor(KernelExecutor *ex) {
+  executor_ = ex;
+  fused_.clear();
+  fusedAt_.assign(ex ? program_->code.size() : 0, -1);
+  if (!ex)
+    return;
+  const Program &P = *program_;
+  for (uint32_t pc = 0; pc < P.code.size(); ++pc) {
+    const Instr &I = P.code[pc];
+    if (I.opcode != Opcode::Fused)
+      continue;
+    FusedBinding fb;
+    fb.kernel = ex->prepare(*P.opOf[pc]);
+    // The random streams of the region in order of first use: the order of
+    // randomStreamsOf(), because both walk the region's ops in order.
+    for (uint32_t p = pc + 1; p < I.a; ++p)
+      if (P.code[p].opcode == Opcode::Random &&
+          std::find(fb.streams.begin(), fb.streams.end(), P.code[p].a) == fb.streams.end())
+        fb.streams.push_back(P.code[p].a);
+    fusedAt_[pc] = static_cast<int32_t>(fused_.size());
+    fused_.push_back(std::move(fb));
+  }
+}
+
+std::vector<RandomKey> randomStreamsOf(const ir::Operation &fused) {
+  std::vector<RandomKey> keys;
+  for (const auto &op : fused.region(0).ops()) {
+    if (!op->has(ir::kRandom))
+      continue;
+    RandomKey k{op->intAttr("seed"), op->intAttr("stream")};
+    if (std::find(keys.begin(), keys.end(), k) == keys.end())
+      keys.push_back(k);
+  }
+  return keys;
+}
+
 VM::Status VM::step() {
   if (status_ != Status::Running)
     return status_;
@@ -543,12 +579,16 @@ void VM::exec(Fiber &f) {
         fail(pc, "fused operand " + std::to_string(k) + " has no value");
         return;
       }
-    if (executor_) {
+    if (int32_t b = executor_ ? fusedAt_[pc] : -1; b >= 0 && fused_[size_t(b)].kernel >= 0) {
+      const FusedBinding &fb = fused_[size_t(b)];
       args_.clear();
       results_.clear();
       for (unsigned k = 0; k < I.nIn; ++k)
         args_.push_back(fr.slots[in[k]].tensor);
-      bool ran = executor_->tryRun(*P.opOf[pc], args_, results_);
+      rngScratch_.resize(fb.streams.size());
+      for (size_t s = 0; s < fb.streams.size(); ++s)
+        rngScratch_[s] = rng_[fb.streams[s]];
+      bool ran = executor_->run(fb.kernel, args_, results_, rngScratch_);
       args_.clear();
       if (ran) {
         if (results_.size() != I.nOut) {
@@ -557,6 +597,8 @@ void VM::exec(Fiber &f) {
         }
         if (!storeResults(fr, pc))
           return;
+        for (size_t s = 0; s < fb.streams.size(); ++s)
+          rng_[fb.streams[s]] = rngScratch_[s];
         fr.pc = I.a + 1;
         return;
       }
@@ -575,6 +617,16 @@ void VM::exec(Fiber &f) {
       if (!checkResult(pc, k, fr.slots[yin[k]].tensor))
         return;
       fr.slots[out[k]] = fr.slots[yin[k]];
+    }
+    // The region's own values are dead now: drop them, so an interpreted
+    // fused op leaves the frame (and a checkpoint) as a compiled one does.
+    for (unsigned k = 0; k < I.nIn; ++k)
+      fr.slots[argSlots[k]] = Slot{};
+    for (uint32_t p = pc + 1; p < I.a; ++p) {
+      const Instr &J = P.code[p];
+      const uint32_t *jout = P.outs(J);
+      for (unsigned k = 0; k < J.nOut; ++k)
+        fr.slots[jout[k]] = Slot{};
     }
     fr.pc = I.a + 1;
     return;
@@ -609,6 +661,8 @@ std::unique_ptr<VM> VM::clone() const {
   vm->error_ = error_;
   vm->out_ = out_;
   vm->executor_ = executor_;
+  vm->fused_ = fused_;
+  vm->fusedAt_ = fusedAt_;
   return vm;
 }
 

@@ -24,3 +24,6 @@ config.environment["PATH"] = os.pathsep.join(
 config.environment["KILN_NO_PROGRESS"] = "1"
 # lit runs tests in parallel: OpenMP threads must sleep, not spin, while waiting.
 config.environment["OMP_WAIT_POLICY"] = "PASSIVE"
+# Compiled kernels are cached on disk ($XDG_CACHE_HOME/kiln): keep the tests'
+# cache in the build tree, not in the user's home.
+config.environment["XDG_CACHE_HOME"] = os.path.join(config.test_exec_root, "xdg-cache")

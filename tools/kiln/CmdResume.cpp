@@ -23,8 +23,6 @@ int cmdResume(const Args &args) {
     if (r > 0)
       continue;
     const std::string &a = args[i];
-    if (a == "--no-jit")
-      continue;
     if (!a.empty() && a[0] == '-')
       return usageError("resume", "unknown option '" + a + "'");
     if (!file.empty())
@@ -41,6 +39,7 @@ int cmdResume(const Args &args) {
     return kExitInputError;
   }
   ir::SourceManager sources;
+  auto jit = installJit(*vm, opts);
   return driveVM(*vm, opts, sources);
 }
 

@@ -1,5 +1,6 @@
 // kiln run FILE [--steps N] [--save CKPT] [--checkpoint-every N] [--entry NAME]
-//               [--hook SPEC] [--no-jit] [--no-progress] [--quiet]
+//               [--hook SPEC] [--no-jit] [--jit-cache=on|off] [--stats]
+//               [--no-progress] [--quiet]
 //
 // FILE is a program in the notation (.kiln, through the frontend) or textual
 // IR (.kir, parsed and verified). The module goes through optimizeModule()
@@ -111,9 +112,38 @@ int takeRunOption(std::string_view verb, const std::vector<std::string> &args, s
     opts.quiet = true;
     return 1;
   }
+  if (a == "--no-jit") {
+    opts.jit = false;
+    return 1;
+  }
+  if (takeOption(a, "jit-cache", v, args, i)) {
+    if (v != "on" && v != "off")
+      return usageError(verb, "--jit-cache takes 'on' or 'off', got '" + v + "'"), -1;
+    opts.jitCache = v == "on";
+    return 1;
+  }
+  if (a == "--stats") {
+    opts.stats = true;
+    return 1;
+  }
   if (a == "--steps" || a == "--save" || a == "--checkpoint-every")
     return usageError(verb, a + " needs a value"), -1;
   return 0;
+}
+
+std::unique_ptr<codegen::JitExecutor> installJit(runtime::VM &vm, const RunOptions &opts) {
+  if (!opts.jit)
+    return nullptr;
+  codegen::KernelCompiler::Options co;
+  co.diskCache = opts.jitCache;
+  auto ex = codegen::JitExecutor::create(co);
+  if (!ex) {
+    std::cerr << "kiln: warning: no JIT on this machine (" << llvm::toString(ex.takeError())
+              << "); fused kernels are interpreted\n";
+    return nullptr;
+  }
+  vm.setKernelExecutor(ex->get());
+  return std::move(*ex);
 }
 
 int driveVM(runtime::VM &vm, const RunOptions &opts, const ir::SourceManager &sources) {
@@ -189,6 +219,9 @@ int driveVM(runtime::VM &vm, const RunOptions &opts, const ir::SourceManager &so
               << (opts.save.empty() ? "" : "; checkpoint written to " + opts.save) << "\n";
     return kExitInterrupted;
   }
+  if (opts.stats)
+    if (auto *jit = dynamic_cast<const codegen::JitExecutor *>(vm.kernelExecutor()))
+      jit->printStats(std::cerr);
   if (!opts.quiet)
     printSummaries(vm);
   return kExitOk;
@@ -217,8 +250,6 @@ int cmdRun(const Args &args) {
       entry = v;
     else if (takeOption(a, "hook", v, args, i))
       hooks.push_back(v);
-    else if (a == "--no-jit")
-      ; // no compiled kernels are used yet: fused ops are interpreted
     else if (!a.empty() && a[0] == '-' && a != "-")
       return usageError("run", "unknown option '" + a + "'");
     else if (file.empty())
@@ -255,6 +286,8 @@ int cmdRun(const Args &args) {
     diag.print(std::cerr);
     return kExitInputError;
   }
+  opts.stats = opts.stats || pipeline.stats;
+  auto jit = installJit(*vm, opts);
   return driveVM(*vm, opts, sources);
 }
 

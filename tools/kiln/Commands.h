@@ -23,5 +23,6 @@ int cmdIr(const Args &args);
 int cmdRun(const Args &args);
 int cmdResume(const Args &args);
 int cmdInspect(const Args &args);
+int cmdLlvm(const Args &args);
 
 } // namespace kiln::tools

@@ -31,9 +31,12 @@ constexpr Verb kVerbs[] = {
      "kiln opt FILE.kir [PIPELINE] [--print-loc]          IR in, verified IR out"},
     {"run", kiln::tools::cmdRun,
      "kiln run FILE [PIPELINE] [--steps N] [--save CKPT] [--checkpoint-every N] [--entry NAME]\n"
-     "           [--hook SPEC] [--no-jit] [--no-progress] [--quiet]   run a program (.kiln or .kir)"},
+     "           [--hook SPEC] [--no-jit] [--jit-cache=on|off] [--no-progress] [--quiet]\n"
+     "                                                    run a program (.kiln or .kir)"},
     {"resume", kiln::tools::cmdResume,
      "kiln resume CKPT [--steps N] [--save CKPT2] [--checkpoint-every N]   continue a saved run"},
+    {"llvm", kiln::tools::cmdLlvm,
+     "kiln llvm FILE [PIPELINE] [--kernel NAME] [--opt] [--target-cpu CPU]   LLVM IR of the fused kernels"},
     {"inspect", kiln::tools::cmdInspect,
      "kiln inspect CKPT [--json]                        position, components, tensors (SHA-256)"},
 };

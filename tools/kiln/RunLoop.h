@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "codegen/JitExecutor.h"
 #include "ir/Diagnostics.h"
 #include "runtime/VM.h"
 
@@ -17,12 +18,20 @@ struct RunOptions {
   int64_t checkpointEvery = 0;  // also every N steps (0: never)
   bool progress = true;         // progress line on a TTY stderr
   bool quiet = false;           // no component summaries at the end
+  bool jit = true;              // compiled fused kernels (--no-jit: interpret them)
+  bool jitCache = true;         // the on-disk kernel cache (--jit-cache=off)
+  bool stats = false;           // --stats: codegen's section at the end
 };
 
 /// Parses one run/resume option at args[i] (advancing i past its value).
 /// Returns 1 if taken, 0 if not a run option, -1 after printing a usage error.
 int takeRunOption(std::string_view verb, const std::vector<std::string> &args, size_t &i,
                   RunOptions &opts);
+
+/// Compiled kernels for `vm` unless `opts.jit` is off: the returned executor
+/// must outlive the VM. When LLVM cannot JIT on this machine, prints a
+/// warning and returns null (every fused op is then interpreted).
+std::unique_ptr<codegen::JitExecutor> installJit(runtime::VM &vm, const RunOptions &opts);
 
 /// Runs `vm` per `opts`; returns the process exit code. Run-time errors are
 /// rendered with `sources` (which may not know the file: then no quote).

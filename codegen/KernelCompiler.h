@@ -1,0 +1,57 @@
+// KernelCompiler: a KernelPlan -> a callable kernel, through two caches.
+//
+//   1. in memory, by the plan's key text: structurally identical groups (the
+//      CD-1 update of two RBM layers, the same group in every iteration of a
+//      program that is compiled again) share one function;
+//   2. on disk (codegen/ObjectCache.h), looked up BEFORE any LLVM IR is built;
+//   3. otherwise: emit (KernelEmitter), optimize (O3 for the host), emit an
+//      object, store it on disk, load it into the JIT.
+// Each kernel's symbol is `kiln_k_` + the first 16 hex digits of its key's
+// hash, so an object from the disk cache defines exactly the symbol the
+// lookup expects.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "codegen/JitEngine.h"
+#include "codegen/KernelAbi.h"
+#include "codegen/KernelPlan.h"
+#include "codegen/ObjectCache.h"
+
+namespace kiln::codegen {
+
+class KernelCompiler {
+public:
+  struct Options {
+    bool diskCache = true;
+    std::string cacheDir; // empty: ObjectCache::defaultDir()
+  };
+  enum class Source { Compiled, MemoryCache, DiskCache };
+
+  static llvm::Expected<std::unique_ptr<KernelCompiler>> create(const Options &opts);
+
+  /// The kernel of `plan`; `source` says where it came from.
+  llvm::Expected<KilnKernelFn> getOrCompile(const KernelPlan &plan, Source &source);
+
+  /// Everything the object of `plan` depends on, as text (its cache key).
+  std::string keyText(const KernelPlan &plan) const;
+  /// The kernel's symbol for a key text.
+  static std::string symbolFor(const std::string &keyText);
+  const TargetInfo &target() const { return jit_->target(); }
+  const ObjectCache *diskCache() const { return disk_.get(); }
+
+private:
+  KernelCompiler() = default;
+  std::unique_ptr<JitEngine> jit_;
+  std::unique_ptr<ObjectCache> disk_;
+  std::map<std::string, KilnKernelFn> memory_;
+};
+
+/// Builds the (unoptimized) LLVM module of one kernel for `target`.
+std::unique_ptr<llvm::Module> buildKernelModule(const KernelPlan &plan, const TargetInfo &target,
+                                                const llvm::DataLayout &layout,
+                                                const std::string &symbol, llvm::LLVMContext &ctx);
+
+} // namespace kiln::codegen

@@ -1,0 +1,1106 @@
+// Emitting a fused kernel as LLVM IR (see KernelEmitter.h for the shape of
+// the generated code). The semantics of every op are those of the reference
+// kernels in runtime/Kernels*.cpp; each case below says which line of the
+// reference it mirrors where that is not plain IEEE arithmetic.
+#include "codegen/KernelEmitter.h"
+
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
+
+#include "codegen/IrEval.h"
+#include "codegen/KernelAbi.h"
+#include "ir/Support.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/MDBuilder.h"
+#if __has_include("runtime/MathGen.h")
+#include "runtime/MathGen.h"
+#define KILN_HAVE_MATHGEN 1
+#endif
+
+namespace kiln::codegen {
+
+using ir::ElemType;
+using ir::OpKind;
+using llvm::Value;
+
+unsigned vectorBitsFor(const std::string &features) {
+  auto has = [&](const char *f) {
+    std::string p = std::string("+") + f;
+    size_t at = 0;
+    while ((at = features.find(p, at)) != std::string::npos) {
+      size_t end = at + p.size();
+      if (end == features.size() || features[end] == ',')
+        return true;
+      at = end;
+    }
+    return false;
+  };
+  if (has("avx512f"))
+    return 512;
+  if (has("avx"))
+    return 256;
+  return 128;
+}
+
+namespace {
+
+/// Elements of work per parallel task: ~100 µs of elementwise math.
+constexpr int64_t kTaskElems = 64 * 1024;
+/// The reference's block of the fixed-order sum (runtime/Kernels.h, kReduceBlock).
+constexpr int64_t kSumBlock = 4096;
+/// Interleaved accumulators of the fixed-order sum.
+constexpr unsigned kSumLanes = 8;
+
+/// Everything a nest function needs, loaded from the kernel's state array.
+struct Env {
+  std::vector<Value *> in, out, dims, rngBase, seed, stream;
+  Value *cbuf = nullptr; // the matmul's output buffer (M x N, contiguous)
+};
+
+class Emitter {
+public:
+  Emitter(const KernelPlan &plan, const TargetInfo &target, const std::string &symbol,
+          llvm::Module &module)
+      : P(plan), T(target), sym_(symbol), M(module), ctx_(module.getContext()), b(ctx_) {
+    lanes_ = std::max(1u, T.vectorBits / 32);
+    i64_ = b.getInt64Ty();
+    ptr_ = b.getPtrTy();
+    layoutState();
+  }
+
+  void emit() {
+    llvm::Function *mapFn = P.matmul ? nullptr : emitMapNest();
+    std::vector<llvm::Function *> redFns;
+    for (size_t r = 0; r < P.results.size(); ++r)
+      redFns.push_back(isReduction(P.results[r]) ? emitReductionNest(r) : nullptr);
+    llvm::Function *epiFn = P.matmul && needsEpilogue() ? emitEpilogue() : nullptr;
+    llvm::Function *epiRows = epiFn ? emitEpilogueRows(epiFn) : nullptr;
+    emitEntry(mapFn, redFns, epiRows);
+  }
+
+private:
+  // ---- plan queries -------------------------------------------------------------
+
+  bool isReduction(const ir::Value *v) const {
+    return v->definingOp() && v->definingOp()->has(ir::kReduction);
+  }
+  int rank() const { return P.rank(); }
+  bool hasFullResults() const {
+    for (const ir::Value *v : P.results)
+      if (!isReduction(v))
+        return true;
+    return false;
+  }
+  bool needsEpilogue() const {
+    for (const ir::Value *v : P.results)
+      if (!isReduction(v) && v != P.matmul->result())
+        return true;
+    return false;
+  }
+  /// The result whose buffer the GEMM writes (-1: scratch).
+  int gemmOutput() const {
+    for (size_t r = 0; r < P.results.size(); ++r)
+      if (P.results[r] == P.matmul->result())
+        return static_cast<int>(r);
+    if (!P.reductions.empty())
+      return -1; // reductions read the raw product: no in-place epilogue
+    for (size_t r = 0; r < P.results.size(); ++r)
+      if (!isReduction(P.results[r]))
+        return static_cast<int>(r);
+    return -1;
+  }
+
+  // ---- types and constants ------------------------------------------------------
+
+  llvm::Type *elemTy(ElemType e) {
+    switch (e) {
+    case ElemType::F32: return b.getFloatTy();
+    case ElemType::F64: return b.getDoubleTy();
+    case ElemType::I64: return b.getInt64Ty();
+    case ElemType::I1: return b.getInt8Ty();
+    }
+    KILN_UNREACHABLE("bad ElemType");
+  }
+  llvm::Type *vecTy(ElemType e, unsigned lanes) {
+    llvm::Type *t = elemTy(e);
+    return lanes == 1 ? t : llvm::FixedVectorType::get(t, lanes);
+  }
+  Value *c64(int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }
+  Value *splat(Value *v, unsigned lanes) {
+    return lanes == 1 ? v : b.CreateVectorSplat(lanes, v);
+  }
+  /// The constant of a `constant` op, converted as Tensor::full converts.
+  Value *constantValue(const ir::Operation &op, unsigned lanes) {
+    const ir::Attribute &a = *op.attr("value");
+    ElemType e = op.result()->type().elem();
+    double x = a.isBool() ? (a.getBool() ? 1.0 : 0.0) : a.getNumber();
+    Value *c = nullptr;
+    switch (e) {
+    case ElemType::F32: c = llvm::ConstantFP::get(b.getFloatTy(), static_cast<float>(x)); break;
+    case ElemType::F64: c = llvm::ConstantFP::get(b.getDoubleTy(), x); break;
+    case ElemType::I64: {
+      int64_t v = a.isInt() && op.result()->type().isScalar() ? a.getInt() : toI64(x);
+      c = c64(v);
+      break;
+    }
+    case ElemType::I1: c = b.getInt8(x != 0.0 ? 1 : 0); break;
+    }
+    return splat(c, lanes);
+  }
+  // Tensor.cpp's toI64 (double -> i64: truncate, saturate, NaN -> 0).
+  static int64_t toI64(double v) {
+    if (v != v)
+      return 0;
+    if (v >= 9223372036854775808.0)
+      return INT64_MAX;
+    if (v < -9223372036854775808.0)
+      return INT64_MIN;
+    return static_cast<int64_t>(v);
+  }
+
+  // ---- functions, loops ---------------------------------------------------------
+
+  llvm::Function *makeFunction(const std::string &name, llvm::Type *ret,
+                               std::vector<llvm::Type *> params, bool external) {
+    auto *ft = llvm::FunctionType::get(ret, params, false);
+    auto *fn = llvm::Function::Create(ft,
+                                      external ? llvm::Function::ExternalLinkage
+                                               : llvm::Function::InternalLinkage,
+                                      name, &M);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    if (!T.cpu.empty())
+      fn->addFnAttr("target-cpu", T.cpu);
+    if (!T.features.empty())
+      fn->addFnAttr("target-features", T.features);
+    std::string bits = std::to_string(T.vectorBits);
+    fn->addFnAttr("prefer-vector-width", bits);
+    fn->addFnAttr("min-legal-vector-width", bits);
+    return fn;
+  }
+
+  llvm::Function *runtimeFn(const std::string &name, llvm::Type *ret,
+                            std::vector<llvm::Type *> params) {
+    auto *ft = llvm::FunctionType::get(ret, params, false);
+    auto callee = M.getOrInsertFunction(name, ft);
+    auto *fn = llvm::cast<llvm::Function>(callee.getCallee());
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    return fn;
+  }
+
+  llvm::BasicBlock *block(const char *name) {
+    return llvm::BasicBlock::Create(ctx_, name, b.GetInsertBlock()->getParent());
+  }
+
+  /// for (iv = begin; iv < end; iv += step) body(iv, carried) -> carried'.
+  /// Returns the carried values after the loop.
+  std::vector<Value *>
+  loop(Value *begin, Value *end, Value *step, std::vector<Value *> init,
+       const std::function<std::vector<Value *>(Value *, const std::vector<Value *> &)> &body,
+       bool scalarTail = false) {
+    llvm::BasicBlock *pre = b.GetInsertBlock();
+    llvm::BasicBlock *head = block("loop"), *bodyBB = block("body"), *exit = block("exit");
+    b.CreateBr(head);
+    b.SetInsertPoint(head);
+    llvm::PHINode *iv = b.CreatePHI(i64_, 2, "iv");
+    iv->addIncoming(begin, pre);
+    std::vector<llvm::PHINode *> phis;
+    std::vector<Value *> carried;
+    for (Value *v : init) {
+      llvm::PHINode *p = b.CreatePHI(v->getType(), 2);
+      p->addIncoming(v, pre);
+      phis.push_back(p);
+      carried.push_back(p);
+    }
+    b.CreateCondBr(b.CreateICmpSLT(iv, end), bodyBB, exit);
+    b.SetInsertPoint(bodyBB);
+    std::vector<Value *> next = body(iv, carried);
+    Value *ivNext = b.CreateAdd(iv, step);
+    llvm::BasicBlock *latch = b.GetInsertBlock();
+    llvm::BranchInst *back = b.CreateBr(head);
+    if (scalarTail) // fewer iterations than one vector: neither vectorize nor unroll
+      back->setMetadata(llvm::LLVMContext::MD_loop, noVectorizeLoop());
+    iv->addIncoming(ivNext, latch);
+    for (size_t k = 0; k < phis.size(); ++k)
+      phis[k]->addIncoming(next[k], latch);
+    b.SetInsertPoint(exit);
+    return carried;
+  }
+  void loop(Value *begin, Value *end, Value *step, const std::function<void(Value *)> &body,
+            bool scalarTail = false) {
+    loop(
+        begin, end, step, {},
+        [&](Value *iv, const std::vector<Value *> &) {
+          body(iv);
+          return std::vector<Value *>{};
+        },
+        scalarTail);
+  }
+  llvm::MDNode *noVectorizeLoop() {
+    auto flag = [&](const char *name, bool v) {
+      return llvm::MDNode::get(ctx_, {llvm::MDString::get(ctx_, name),
+                                      llvm::ConstantAsMetadata::get(b.getInt1(v))});
+    };
+    llvm::MDNode *self = llvm::MDNode::getDistinct(
+        ctx_, {nullptr, flag("llvm.loop.vectorize.enable", false),
+               llvm::MDNode::get(ctx_, {llvm::MDString::get(ctx_, "llvm.loop.unroll.disable")})});
+    self->replaceOperandWith(0, self);
+    return self;
+  }
+  /// [c0, c1) in vectors of `lanes` then one by one: body(j, lanes).
+  void vectorLoop(Value *c0, Value *c1, unsigned lanes,
+                  const std::function<void(Value *, unsigned)> &body) {
+    Value *n = b.CreateSub(c1, c0);
+    Value *vend = b.CreateAdd(c0, b.CreateMul(b.CreateSDiv(n, c64(lanes)), c64(lanes)));
+    if (lanes > 1)
+      loop(c0, vend, c64(lanes), [&](Value *j) { body(j, lanes); });
+    loop(vend, c1, c64(1), [&](Value *j) { body(j, 1); }, /*scalarTail=*/lanes > 1);
+  }
+
+  // ---- the state array ------------------------------------------------------------
+  // The entry stores operand/result pointers, space dims and random bases in
+  // an array of 8-byte slots; nest functions (run on any thread) load them.
+
+  unsigned sIn_ = 0, sOut_ = 0, sDims_ = 0, sRng_ = 0, sKey_ = 0, sC_ = 0, nSlots_ = 0;
+
+  void layoutState() {
+    sIn_ = 0;
+    sOut_ = sIn_ + P.fused->numOperands();
+    sDims_ = sOut_ + static_cast<unsigned>(P.results.size());
+    sRng_ = sDims_ + static_cast<unsigned>(rank());
+    sKey_ = sRng_ + static_cast<unsigned>(P.randomOps.size());
+    sC_ = sKey_ + 2 * static_cast<unsigned>(P.numRandomKeys);
+    nSlots_ = sC_ + 1;
+  }
+  Value *slot(Value *state, unsigned i) { return b.CreateConstGEP1_64(i64_, state, i); }
+  void storeEnv(const Env &e, Value *state) {
+    for (size_t k = 0; k < e.in.size(); ++k)
+      b.CreateStore(e.in[k], slot(state, sIn_ + unsigned(k)));
+    for (size_t k = 0; k < e.out.size(); ++k)
+      b.CreateStore(e.out[k], slot(state, sOut_ + unsigned(k)));
+    for (size_t k = 0; k < e.dims.size(); ++k)
+      b.CreateStore(e.dims[k], slot(state, sDims_ + unsigned(k)));
+    for (size_t k = 0; k < e.rngBase.size(); ++k)
+      b.CreateStore(e.rngBase[k], slot(state, sRng_ + unsigned(k)));
+    for (size_t k = 0; k < e.seed.size(); ++k) {
+      b.CreateStore(e.seed[k], slot(state, sKey_ + 2 * unsigned(k)));
+      b.CreateStore(e.stream[k], slot(state, sKey_ + 2 * unsigned(k) + 1));
+    }
+    b.CreateStore(e.cbuf ? e.cbuf : llvm::ConstantPointerNull::get(ptr_), slot(state, sC_));
+  }
+  Env loadEnv(Value *state) {
+    Env e;
+    for (unsigned k = 0; k < P.fused->numOperands(); ++k)
+      e.in.push_back(b.CreateLoad(ptr_, slot(state, sIn_ + k)));
+    for (unsigned k = 0; k < P.results.size(); ++k)
+      e.out.push_back(b.CreateLoad(ptr_, slot(state, sOut_ + k)));
+    for (unsigned k = 0; k < unsigned(rank()); ++k) // static sizes stay constants
+      e.dims.push_back(P.space[k].size != ir::kDynamic
+                           ? c64(P.space[k].size)
+                           : b.CreateLoad(i64_, slot(state, sDims_ + k)));
+    for (unsigned k = 0; k < P.randomOps.size(); ++k)
+      e.rngBase.push_back(b.CreateLoad(i64_, slot(state, sRng_ + k)));
+    for (unsigned k = 0; k < unsigned(P.numRandomKeys); ++k) {
+      e.seed.push_back(b.CreateLoad(i64_, slot(state, sKey_ + 2 * k)));
+      e.stream.push_back(b.CreateLoad(i64_, slot(state, sKey_ + 2 * k + 1)));
+    }
+    e.cbuf = b.CreateLoad(ptr_, slot(state, sC_));
+    return e;
+  }
+
+  // ---- pointwise evaluation -----------------------------------------------------
+
+  /// One point (or `lanes` consecutive points along the last dimension) of
+  /// the space: idx[d] per dimension (the last: the first lane's index).
+  struct Point {
+    const Env *env = nullptr;
+    unsigned lanes = 1;
+    std::vector<Value *> idx;
+    std::unordered_map<const ir::Value *, Value *> memo;
+    /// Where the matmul's value of this point is read (epilogue or C).
+    std::function<Value *()> matmulValue;
+  };
+
+  /// Element offset of a value with shape `vs` at point p (its own layout).
+  Value *offsetOf(const ValueShape &vs, const Point &p) {
+    Value *off = c64(0);
+    Value *stride = c64(1);
+    for (int d = rank() - 1; d >= rank() - vs.rank; --d) {
+      if (!vs.full[size_t(d)])
+        continue;
+      off = b.CreateAdd(off, b.CreateMul(p.idx[size_t(d)], stride));
+      stride = b.CreateMul(stride, p.env->dims[size_t(d)]);
+    }
+    return off;
+  }
+  /// Loads a value of shape vs from base at point p (vector along the last
+  /// dimension when it varies there, else a broadcast scalar).
+  Value *loadAt(Value *base, const ValueShape &vs, const Point &p) {
+    llvm::Type *et = elemTy(vs.elem);
+    Value *addr = b.CreateGEP(et, base, offsetOf(vs, p));
+    llvm::Align al(ir::elemTypeSize(vs.elem));
+    bool alongLast = rank() > 0 && vs.full[size_t(rank() - 1)];
+    if (p.lanes > 1 && alongLast)
+      return b.CreateAlignedLoad(vecTy(vs.elem, p.lanes), addr, al);
+    return splat(b.CreateAlignedLoad(et, addr, al), p.lanes);
+  }
+  void storeAt(Value *base, ElemType e, Value *flatOff, Value *v) {
+    Value *addr = b.CreateGEP(elemTy(e), base, flatOff);
+    b.CreateAlignedStore(v, addr, llvm::Align(ir::elemTypeSize(e)));
+  }
+  /// Flat offset of point p in a full-shape (space-shaped) buffer.
+  Value *flatOffset(const Point &p) {
+    Value *off = c64(0);
+    for (int d = 0; d < rank(); ++d)
+      off = d == 0 ? p.idx[0] : b.CreateAdd(b.CreateMul(off, p.env->dims[size_t(d)]),
+                                            p.idx[size_t(d)]);
+    return off;
+  }
+
+  Value *eval(const ir::Value *v, Point &p) {
+    if (auto it = p.memo.find(v); it != p.memo.end())
+      return it->second;
+    Value *r = nullptr;
+    if (auto it = P.operandIndex.find(v); it != P.operandIndex.end()) {
+      r = loadAt(p.env->in[size_t(it->second)], P.shapes.at(v), p);
+    } else {
+      const ir::Operation &op = *v->definingOp();
+      if (op.is(OpKind::Constant))
+        r = constantValue(op, p.lanes);
+      else if (op.is(OpKind::Matmul))
+        r = p.matmulValue();
+      else if (op.has(ir::kRandom))
+        r = evalRandom(op, p);
+      else {
+        std::vector<Value *> xs;
+        for (const ir::Value *o : op.operands())
+          xs.push_back(eval(o, p));
+        r = elementwise(op, xs, p.lanes);
+      }
+    }
+    p.memo[v] = r;
+    return r;
+  }
+
+  Value *evalRandom(const ir::Operation &op, Point &p) {
+    size_t k = size_t(std::find(P.randomOps.begin(), P.randomOps.end(), &op) - P.randomOps.begin());
+    int key = P.randomKeyOf[k];
+    const ValueShape &vs = P.shapes.at(op.result());
+    // Element offset of each lane: base + own flat index (+ lane).
+    Value *o = b.CreateAdd(p.env->rngBase[k], offsetOf(vs, p));
+    o = splat(o, p.lanes);
+    bool alongLast = rank() > 0 && vs.full[size_t(rank() - 1)];
+    if (p.lanes > 1 && alongLast) {
+      std::vector<uint64_t> iota(p.lanes);
+      for (unsigned l = 0; l < p.lanes; ++l)
+        iota[l] = l;
+      o = b.CreateAdd(o, llvm::ConstantDataVector::get(ctx_, iota));
+    }
+    IrEval ev(b, p.lanes);
+#ifndef KILN_HAVE_MATHGEN
+    (void)key; (void)o; (void)ev;
+    KILN_UNREACHABLE("random draws need runtime/MathGen.h");
+#else
+    Value *seed = splat(p.env->seed[size_t(key)], p.lanes);
+    Value *stream = splat(p.env->stream[size_t(key)], p.lanes);
+    bool f32 = vs.elem == ElemType::F32;
+    if (op.is(OpKind::RandomNormal))
+      return f32 ? runtime::mathgen::normal_f32_at(ev, seed, stream, o)
+                 : runtime::mathgen::normal_f64_at(ev, seed, stream, o);
+    Value *u = f32 ? runtime::mathgen::uniform_f32_at(ev, seed, stream, o)
+                   : runtime::mathgen::uniform_f64_at(ev, seed, stream, o);
+    if (op.is(OpKind::RandomUniform))
+      return u;
+    // bernoulli (KernelsRandom.cpp): u < p ? 1 : 0
+    Value *prob = eval(op.operand(0), p);
+    return b.CreateSelect(b.CreateFCmpOLT(u, prob), f32 ? ev.f32(1.0f) : ev.f64(1.0),
+                          f32 ? ev.f32(0.0f) : ev.f64(0.0));
+#endif
+  }
+
+  // ---- op semantics (runtime/KernelsElementwise.cpp) ------------------------------
+
+  Value *bit(Value *raw) { // i1 storage byte -> 0/1 byte
+    return b.CreateZExt(b.CreateICmpNE(raw, llvm::Constant::getNullValue(raw->getType())),
+                        raw->getType());
+  }
+  Value *boolByte(Value *cond, unsigned lanes) { return b.CreateZExt(cond, vecTy(ElemType::I1, lanes)); }
+
+  Value *elementwise(const ir::Operation &op, const std::vector<Value *> &x, unsigned lanes) {
+    IrEval ev(b, lanes);
+    ElemType in = op.operand(op.is(OpKind::Select) ? 1 : 0)->type().elem();
+    ElemType out = op.result()->type().elem();
+    OpKind k = op.kind();
+    if (k == OpKind::Select) // c[i] ? x[i] : y[i], any nonzero byte is true
+      return b.CreateSelect(b.CreateICmpNE(x[0], llvm::Constant::getNullValue(x[0]->getType())),
+                            x[1], x[2]);
+    if (k == OpKind::Cast)
+      return cast(x[0], in, out, lanes);
+    if (ir::isFloat(in))
+      return floatOp(k, x, in == ElemType::F32, ev, lanes);
+    if (in == ElemType::I64)
+      return intOp(k, x, lanes);
+    return boolOp(k, x, lanes);
+  }
+
+  Value *floatOp(OpKind k, const std::vector<Value *> &x, bool f32, IrEval &ev, unsigned lanes) {
+#ifdef KILN_HAVE_MATHGEN
+    namespace mg = runtime::mathgen;
+#endif
+    Value *zero = f32 ? ev.f32(0.0f) : ev.f64(0.0);
+    switch (k) {
+    case OpKind::Neg: return b.CreateFNeg(x[0]);
+    case OpKind::Abs: return ev.fabs(x[0]);
+    case OpKind::Sqrt: return ev.sqrt(x[0]);
+    case OpKind::Relu: return b.CreateSelect(b.CreateFCmpOLT(x[0], zero), zero, x[0]);
+#ifdef KILN_HAVE_MATHGEN
+    case OpKind::Exp: return f32 ? mg::exp_f32(ev, x[0]) : mg::exp_f64(ev, x[0]);
+#endif
+#ifdef KILN_HAVE_MATHGEN
+    case OpKind::Log: return f32 ? mg::log_f32(ev, x[0]) : mg::log_f64(ev, x[0]);
+#endif
+#ifdef KILN_HAVE_MATHGEN
+    case OpKind::Tanh: return f32 ? mg::tanh_f32(ev, x[0]) : mg::tanh_f64(ev, x[0]);
+#endif
+#ifdef KILN_HAVE_MATHGEN
+    case OpKind::Sigmoid: return f32 ? mg::sigmoid_f32(ev, x[0]) : mg::sigmoid_f64(ev, x[0]);
+#endif
+    case OpKind::Add: return b.CreateFAdd(x[0], x[1]);
+    case OpKind::Sub: return b.CreateFSub(x[0], x[1]);
+    case OpKind::Mul: return b.CreateFMul(x[0], x[1]);
+    case OpKind::Div: return b.CreateFDiv(x[0], x[1]);
+    case OpKind::Max: // (x > y || x != x) ? x : y
+      return b.CreateSelect(b.CreateOr(b.CreateFCmpOGT(x[0], x[1]), b.CreateFCmpUNO(x[0], x[0])),
+                            x[0], x[1]);
+    case OpKind::Min: // (x < y || x != x) ? x : y
+      return b.CreateSelect(b.CreateOr(b.CreateFCmpOLT(x[0], x[1]), b.CreateFCmpUNO(x[0], x[0])),
+                            x[0], x[1]);
+#ifdef KILN_HAVE_MATHGEN
+    case OpKind::Pow: return f32 ? mg::pow_f32(ev, x[0], x[1]) : mg::pow_f64(ev, x[0], x[1]);
+#endif
+    case OpKind::Eq: return boolByte(b.CreateFCmpOEQ(x[0], x[1]), lanes);
+    case OpKind::Ne: return boolByte(b.CreateFCmpUNE(x[0], x[1]), lanes);
+    case OpKind::Lt: return boolByte(b.CreateFCmpOLT(x[0], x[1]), lanes);
+    case OpKind::Le: return boolByte(b.CreateFCmpOLE(x[0], x[1]), lanes);
+    case OpKind::Gt: return boolByte(b.CreateFCmpOGT(x[0], x[1]), lanes);
+    case OpKind::Ge: return boolByte(b.CreateFCmpOGE(x[0], x[1]), lanes);
+    default: break;
+    }
+    KILN_UNREACHABLE("float op without codegen");
+  }
+
+  Value *intOp(OpKind k, const std::vector<Value *> &x, unsigned lanes) {
+    Value *zero = llvm::Constant::getNullValue(x[0]->getType());
+    switch (k) {
+    case OpKind::Neg: return b.CreateSub(zero, x[0]);
+    case OpKind::Abs: // |INT64_MIN| wraps to itself
+      return b.CreateSelect(b.CreateICmpSLT(x[0], zero), b.CreateSub(zero, x[0]), x[0]);
+    case OpKind::Relu: return b.CreateSelect(b.CreateICmpSLT(x[0], zero), zero, x[0]);
+    case OpKind::Add: return b.CreateAdd(x[0], x[1]);
+    case OpKind::Sub: return b.CreateSub(x[0], x[1]);
+    case OpKind::Mul: return b.CreateMul(x[0], x[1]);
+    case OpKind::Div: { // y == 0 ? 0 : (y == -1 ? 0 - x : x / y), without UB
+      Value *minus1 = llvm::Constant::getAllOnesValue(x[1]->getType());
+      Value *y0 = b.CreateICmpEQ(x[1], zero), *ym1 = b.CreateICmpEQ(x[1], minus1);
+      Value *safe = b.CreateSelect(b.CreateOr(y0, ym1), splat(c64(1), lanes), x[1]);
+      Value *q = b.CreateSDiv(x[0], safe);
+      return b.CreateSelect(y0, zero, b.CreateSelect(ym1, b.CreateSub(zero, x[0]), q));
+    }
+    case OpKind::Max: return b.CreateSelect(b.CreateICmpSGT(x[0], x[1]), x[0], x[1]);
+    case OpKind::Min: return b.CreateSelect(b.CreateICmpSLT(x[0], x[1]), x[0], x[1]);
+    case OpKind::Eq: return boolByte(b.CreateICmpEQ(x[0], x[1]), lanes);
+    case OpKind::Ne: return boolByte(b.CreateICmpNE(x[0], x[1]), lanes);
+    case OpKind::Lt: return boolByte(b.CreateICmpSLT(x[0], x[1]), lanes);
+    case OpKind::Le: return boolByte(b.CreateICmpSLE(x[0], x[1]), lanes);
+    case OpKind::Gt: return boolByte(b.CreateICmpSGT(x[0], x[1]), lanes);
+    case OpKind::Ge: return boolByte(b.CreateICmpSGE(x[0], x[1]), lanes);
+    default: break;
+    }
+    KILN_UNREACHABLE("i64 op without codegen");
+  }
+
+  // i1 values are bytes; arithmetic is mod 2 on bit(v) = v != 0, comparisons
+  // compare the raw bytes as the reference's uint8_t comparisons do.
+  Value *boolOp(OpKind k, const std::vector<Value *> &x, unsigned lanes) {
+    switch (k) {
+    case OpKind::Neg:
+    case OpKind::Abs:
+    case OpKind::Relu: return bit(x[0]);
+    case OpKind::Add:
+    case OpKind::Sub: return b.CreateXor(bit(x[0]), bit(x[1]));
+    case OpKind::Mul:
+    case OpKind::Min:
+    case OpKind::Div: return b.CreateAnd(bit(x[0]), bit(x[1]));
+    case OpKind::Max: return b.CreateOr(bit(x[0]), bit(x[1]));
+    case OpKind::Pow: // x^0 = 1, x^1 = x
+      return b.CreateSelect(b.CreateICmpNE(bit(x[1]), llvm::Constant::getNullValue(x[1]->getType())),
+                            bit(x[0]), splat(b.getInt8(1), lanes));
+    case OpKind::Eq: return boolByte(b.CreateICmpEQ(x[0], x[1]), lanes);
+    case OpKind::Ne: return boolByte(b.CreateICmpNE(x[0], x[1]), lanes);
+    case OpKind::Lt: return boolByte(b.CreateICmpULT(x[0], x[1]), lanes);
+    case OpKind::Le: return boolByte(b.CreateICmpULE(x[0], x[1]), lanes);
+    case OpKind::Gt: return boolByte(b.CreateICmpUGT(x[0], x[1]), lanes);
+    case OpKind::Ge: return boolByte(b.CreateICmpUGE(x[0], x[1]), lanes);
+    default: break;
+    }
+    KILN_UNREACHABLE("i1 op without codegen");
+  }
+
+  // KernelsInternal.h's convertElem.
+  Value *cast(Value *v, ElemType from, ElemType to, unsigned lanes) {
+    if (from == to)
+      return v;
+    llvm::Type *dst = vecTy(to, lanes);
+    if (to == ElemType::I1) { // v != 0 (NaN counts as nonzero)
+      Value *nz = ir::isFloat(from)
+                      ? b.CreateFCmpUNE(v, llvm::Constant::getNullValue(v->getType()))
+                      : b.CreateICmpNE(v, llvm::Constant::getNullValue(v->getType()));
+      return boolByte(nz, lanes);
+    }
+    if (from == ElemType::I1) {
+      Value *one = bit(v);
+      return ir::isFloat(to) ? b.CreateUIToFP(one, dst) : b.CreateZExt(one, dst);
+    }
+    if (to == ElemType::I64) // truncate toward zero, saturate, NaN -> 0
+      return b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {dst, v->getType()}, {v});
+    if (from == ElemType::I64)
+      return b.CreateSIToFP(v, dst);
+    return to == ElemType::F64 ? b.CreateFPExt(v, dst) : b.CreateFPTrunc(v, dst);
+  }
+
+  // ---- task geometry ----------------------------------------------------------------
+
+  struct Tiles {
+    Value *rows, *inner, *rowsPerTask, *colChunk, *colBlocks, *tasks;
+  };
+  /// Rows (all dims but the last) x the last dim, cut into tasks of about
+  /// kTaskElems elements (the same formulas in the entry and in the nests).
+  Tiles tiles(const Env &e, int64_t vecLanes) {
+    Tiles t;
+    t.rows = c64(1);
+    for (int d = 0; d + 1 < rank(); ++d)
+      t.rows = b.CreateMul(t.rows, e.dims[size_t(d)]);
+    t.inner = rank() ? e.dims[size_t(rank() - 1)] : c64(1);
+    Value *big = b.CreateICmpSGE(t.inner, c64(kTaskElems));
+    Value *one = c64(1);
+    Value *innerOr1 = b.CreateSelect(b.CreateICmpSGT(t.inner, one), t.inner, one);
+    Value *rpt = b.CreateSDiv(c64(kTaskElems), innerOr1);
+    t.rowsPerTask = b.CreateSelect(big, one, b.CreateSelect(b.CreateICmpSGT(rpt, one), rpt, one));
+    Value *chunk = c64((kTaskElems / vecLanes) * vecLanes);
+    t.colChunk = b.CreateSelect(big, chunk, innerOr1);
+    t.colBlocks = ceilDiv(t.inner, t.colChunk);
+    t.tasks = b.CreateMul(ceilDiv(t.rows, t.rowsPerTask), t.colBlocks);
+    return t;
+  }
+  Value *ceilDiv(Value *a, Value *d) {
+    return b.CreateSDiv(b.CreateAdd(a, b.CreateSub(d, c64(1))), d);
+  }
+  Value *minV(Value *a, Value *c) { return b.CreateSelect(b.CreateICmpSLT(a, c), a, c); }
+  /// idx[0 .. last) from a flat row index over dims[0 .. last).
+  void decodeRow(Value *row, const Env &e, int first, int last, std::vector<Value *> &idx) {
+    for (int d = last - 1; d >= first; --d) {
+      if (d == first) {
+        idx[size_t(d)] = row;
+        break;
+      }
+      idx[size_t(d)] = b.CreateURem(row, e.dims[size_t(d)]);
+      row = b.CreateUDiv(row, e.dims[size_t(d)]);
+    }
+  }
+
+  // ---- the map nest -------------------------------------------------------------------
+
+  /// Stores the yielded full-shape values at point p (computing all before
+  /// storing any: the epilogue may write in place over the product).
+  void storeResults(Point &p, int skipResult) {
+    std::vector<std::pair<size_t, Value *>> vals;
+    for (size_t r = 0; r < P.results.size(); ++r)
+      if (!isReduction(P.results[r]) && static_cast<int>(r) != skipResult)
+        vals.emplace_back(r, eval(P.results[r], p));
+    Value *off = flatOffset(p);
+    for (auto &[r, v] : vals)
+      storeAt(p.env->out[r], P.shapes.at(P.results[r]).elem, off, v);
+  }
+
+  llvm::Function *emitMapNest() {
+    if (!hasFullResults())
+      return nullptr;
+    llvm::Function *fn = makeFunction(sym_ + ".map", b.getVoidTy(), {ptr_, i64_, i64_}, false);
+    b.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
+    Env e = loadEnv(fn->getArg(0));
+    Tiles t = tiles(e, lanes_);
+    loop(fn->getArg(1), fn->getArg(2), c64(1), [&](Value *task) {
+      Value *rb = b.CreateSDiv(task, t.colBlocks), *cb = b.CreateSRem(task, t.colBlocks);
+      Value *r0 = b.CreateMul(rb, t.rowsPerTask);
+      Value *r1 = minV(b.CreateAdd(r0, t.rowsPerTask), t.rows);
+      Value *c0 = b.CreateMul(cb, t.colChunk);
+      Value *c1 = minV(b.CreateAdd(c0, t.colChunk), t.inner);
+      loop(r0, r1, c64(1), [&](Value *row) {
+        std::vector<Value *> idx(size_t(rank()), nullptr);
+        if (rank() > 1)
+          decodeRow(row, e, 0, rank() - 1, idx);
+        vectorLoop(c0, c1, rank() ? lanes_ : 1, [&](Value *j, unsigned lanes) {
+          Point p;
+          p.env = &e;
+          p.lanes = lanes;
+          p.idx = idx;
+          if (rank())
+            p.idx.back() = j;
+          storeResults(p, -1);
+        });
+      });
+    });
+    b.CreateRetVoid();
+    return fn;
+  }
+
+  // ---- the matmul epilogue --------------------------------------------------------------
+
+  /// void epi(state, c, ldc, row0, col0, rows, cols): the elementwise
+  /// epilogue over one finished tile of the product.
+  llvm::Function *emitEpilogue() {
+    llvm::Function *fn = makeFunction(sym_ + ".epi", b.getVoidTy(),
+                                      {ptr_, ptr_, i64_, i64_, i64_, i64_, i64_}, false);
+    b.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
+    Env e = loadEnv(fn->getArg(0));
+    Value *c = fn->getArg(1), *ldc = fn->getArg(2), *row0 = fn->getArg(3), *col0 = fn->getArg(4);
+    Value *rows = fn->getArg(5), *cols = fn->getArg(6);
+    ElemType ce = P.matmul->result()->type().elem();
+    int skip = gemmOutput() >= 0 && P.results[size_t(gemmOutput())] == P.matmul->result()
+                   ? gemmOutput()
+                   : -1;
+    loop(c64(0), rows, c64(1), [&](Value *i) {
+      Value *rowPtr = b.CreateGEP(elemTy(ce), c, b.CreateMul(i, ldc));
+      vectorLoop(c64(0), cols, lanes_, [&](Value *j, unsigned lanes) {
+        Point p;
+        p.env = &e;
+        p.lanes = lanes;
+        p.idx = {b.CreateAdd(row0, i), b.CreateAdd(col0, j)};
+        p.matmulValue = [&, j, lanes]() -> Value * {
+          Value *addr = b.CreateGEP(elemTy(ce), rowPtr, j);
+          return b.CreateAlignedLoad(vecTy(ce, lanes), addr, llvm::Align(ir::elemTypeSize(ce)));
+        };
+        storeResults(p, skip);
+      });
+    });
+    b.CreateRetVoid();
+    return fn;
+  }
+
+  /// Runs the epilogue over row blocks of the product (the tiles the GEMM
+  /// hands out are row blocks of kEpilogueRows rows).
+  static constexpr int64_t kEpilogueRows = 64;
+  llvm::Function *emitEpilogueRows(llvm::Function *epi) {
+    llvm::Function *fn = makeFunction(sym_ + ".epirows", b.getVoidTy(), {ptr_, i64_, i64_}, false);
+    b.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
+    Env e = loadEnv(fn->getArg(0));
+    ElemType ce = P.matmul->result()->type().elem();
+    Value *m = e.dims[0], *n = e.dims[1];
+    loop(fn->getArg(1), fn->getArg(2), c64(1), [&](Value *t) {
+      Value *r0 = b.CreateMul(t, c64(kEpilogueRows));
+      Value *rows = b.CreateSub(minV(b.CreateAdd(r0, c64(kEpilogueRows)), m), r0);
+      Value *cptr = b.CreateGEP(elemTy(ce), e.cbuf, b.CreateMul(r0, n));
+      b.CreateCall(epi, {fn->getArg(0), cptr, n, r0, c64(0), rows, n});
+    });
+    b.CreateRetVoid();
+    return fn;
+  }
+
+  // ---- reduction nests ------------------------------------------------------------------
+
+  /// The product's value at p when it is read back from the C buffer.
+  void readProductFromC(Point &p) {
+    if (!P.matmul)
+      return;
+    ElemType ce = P.matmul->result()->type().elem();
+    p.matmulValue = [this, &p, ce]() -> Value * {
+      Value *off = b.CreateAdd(b.CreateMul(p.idx[0], p.env->dims[1]), p.idx[1]);
+      Value *addr = b.CreateGEP(elemTy(ce), p.env->cbuf, off);
+      return b.CreateAlignedLoad(vecTy(ce, p.lanes), addr, llvm::Align(ir::elemTypeSize(ce)));
+    };
+  }
+
+  Value *tree8(Value *acc) { // ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7))
+    auto lane = [&](unsigned l) { return b.CreateExtractElement(acc, uint64_t(l)); };
+    Value *s01 = b.CreateFAdd(lane(0), lane(1)), *s23 = b.CreateFAdd(lane(2), lane(3));
+    Value *s45 = b.CreateFAdd(lane(4), lane(5)), *s67 = b.CreateFAdd(lane(6), lane(7));
+    return b.CreateFAdd(b.CreateFAdd(s01, s23), b.CreateFAdd(s45, s67));
+  }
+  Value *maxStep(OpKind k, Value *acc, Value *v) { // (v > acc || v != v) ? v : acc
+    Value *better = k == OpKind::ReduceMax ? b.CreateFCmpOGT(v, acc) : b.CreateFCmpOLT(v, acc);
+    return b.CreateSelect(b.CreateOr(better, b.CreateFCmpUNO(v, v)), v, acc);
+  }
+
+  llvm::Function *emitReductionNest(size_t result) {
+    const ir::Operation &red = *P.results[result]->definingOp();
+    int axis = KernelPlan::reductionAxis(red);
+    bool lastAxis = axis < 0 || axis == rank() - 1;
+    llvm::Function *fn = makeFunction(sym_ + ".red" + std::to_string(result), b.getVoidTy(),
+                                      {ptr_, i64_, i64_}, false);
+    b.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
+    Env e = loadEnv(fn->getArg(0));
+    if (lastAxis)
+      emitLastAxisReduction(red, e, result, fn->getArg(1), fn->getArg(2));
+    else
+      emitInnerAxisReduction(red, axis, e, result, fn->getArg(1), fn->getArg(2));
+    b.CreateRetVoid();
+    return fn;
+  }
+
+  /// Tasks of a last-axis reduction: blocks of rows.
+  Value *lastAxisRowsPerTask(const Env &e) {
+    Value *inner = rank() ? e.dims[size_t(rank() - 1)] : c64(1);
+    Value *innerOr1 = b.CreateSelect(b.CreateICmpSGT(inner, c64(1)), inner, c64(1));
+    Value *rpt = b.CreateSDiv(c64(kTaskElems), innerOr1);
+    return b.CreateSelect(b.CreateICmpSGT(rpt, c64(1)), rpt, c64(1));
+  }
+
+  void emitLastAxisReduction(const ir::Operation &red, const Env &e, size_t result, Value *tb,
+                             Value *te) {
+    OpKind k = red.kind();
+    const ir::Value *x = red.operand(0);
+    ElemType et = P.shapes.at(x).elem;
+    bool f32 = et == ElemType::F32;
+    Value *rows = c64(1);
+    for (int d = 0; d + 1 < rank(); ++d)
+      rows = b.CreateMul(rows, e.dims[size_t(d)]);
+    Value *R = rank() ? e.dims[size_t(rank() - 1)] : c64(1);
+    Value *rpt = lastAxisRowsPerTask(e);
+    Value *zero = llvm::ConstantFP::get(elemTy(et), 0.0);
+    loop(b.CreateMul(tb, rpt), minV(b.CreateMul(te, rpt), rows), c64(1), [&](Value *row) {
+      std::vector<Value *> idx(size_t(rank()), nullptr);
+      if (rank() > 1)
+        decodeRow(row, e, 0, rank() - 1, idx);
+      auto at = [&](Value *j, unsigned lanes) {
+        Point p;
+        p.env = &e;
+        p.lanes = lanes;
+        p.idx = idx;
+        if (rank())
+          p.idx.back() = j;
+        readProductFromC(p);
+        return eval(x, p);
+      };
+      Value *res = nullptr;
+      if (k == OpKind::ReduceSum || k == OpKind::ReduceMean) {
+        // Blocks of 4096 from the row start; 8 accumulators, element i of a
+        // block into lane i % 8; block sums added in order from +0.
+        Value *accZero = llvm::Constant::getNullValue(vecTy(et, kSumLanes));
+        auto total = loop(c64(0), R, c64(kSumBlock), {zero}, [&](Value *b0, const auto &c) {
+          Value *b1 = minV(b.CreateAdd(b0, c64(kSumBlock)), R);
+          Value *vend = b.CreateAdd(
+              b0, b.CreateMul(b.CreateSDiv(b.CreateSub(b1, b0), c64(kSumLanes)), c64(kSumLanes)));
+          auto acc = loop(b0, vend, c64(kSumLanes), {accZero}, [&](Value *j, const auto &a) {
+            return std::vector<Value *>{b.CreateFAdd(a[0], at(j, kSumLanes))};
+          });
+          auto acc2 = loop(vend, b1, c64(1), {acc[0]}, [&](Value *j, const auto &a) {
+            Value *lane = b.CreateSub(j, vend);
+            Value *old = b.CreateExtractElement(a[0], lane);
+            return std::vector<Value *>{
+                b.CreateInsertElement(a[0], b.CreateFAdd(old, at(j, 1)), lane)};
+          });
+          return std::vector<Value *>{b.CreateFAdd(c[0], tree8(acc2[0]))};
+        });
+        res = total[0];
+        if (k == OpKind::ReduceMean)
+          res = b.CreateFDiv(res, b.CreateSIToFP(R, elemTy(et)));
+      } else if (k == OpKind::ReduceArgmax) {
+        // best = x[0]; take v when v > best || (v != v && best == best)
+        Value *first = at(c64(0), 1);
+        auto r = loop(c64(1), R, c64(1), {first, c64(0)}, [&](Value *j, const auto &c) {
+          Value *v = at(j, 1);
+          Value *take = b.CreateOr(b.CreateFCmpOGT(v, c[0]),
+                                   b.CreateAnd(b.CreateFCmpUNO(v, v), b.CreateFCmpORD(c[0], c[0])));
+          return std::vector<Value *>{b.CreateSelect(take, v, c[0]), b.CreateSelect(take, j, c[1])};
+        });
+        res = r[1];
+      } else { // max/min: sequential from x[0]
+        Value *first = at(c64(0), 1);
+        auto r = loop(c64(1), R, c64(1), {first}, [&](Value *j, const auto &c) {
+          return std::vector<Value *>{maxStep(k, c[0], at(j, 1))};
+        });
+        res = r[0];
+      }
+      ElemType oe = red.result()->type().elem();
+      storeAt(e.out[result], oe, row, res);
+      (void)f32;
+    });
+  }
+
+  /// Tasks of an inner-axis reduction: outer index x column chunks of the last dim.
+  struct InnerTiles {
+    Value *outer, *innerRows, *len, *colChunk, *colBlocks, *tasks;
+  };
+  InnerTiles innerTiles(const Env &e, int axis) {
+    InnerTiles t;
+    t.outer = c64(1);
+    for (int d = 0; d < axis; ++d)
+      t.outer = b.CreateMul(t.outer, e.dims[size_t(d)]);
+    t.innerRows = c64(1);
+    for (int d = axis + 1; d + 1 < rank(); ++d)
+      t.innerRows = b.CreateMul(t.innerRows, e.dims[size_t(d)]);
+    t.len = e.dims[size_t(rank() - 1)];
+    Value *work = b.CreateMul(e.dims[size_t(axis)], t.innerRows);
+    Value *workOr1 = b.CreateSelect(b.CreateICmpSGT(work, c64(1)), work, c64(1));
+    Value *chunk = b.CreateSDiv(c64(kTaskElems), workOr1);
+    chunk = b.CreateMul(ceilDiv(chunk, c64(lanes_)), c64(lanes_));
+    chunk = b.CreateSelect(b.CreateICmpSGT(chunk, c64(lanes_)), chunk, c64(lanes_));
+    Value *lenOr1 = b.CreateSelect(b.CreateICmpSGT(t.len, c64(1)), t.len, c64(1));
+    t.colChunk = minV(chunk, lenOr1);
+    t.colBlocks = ceilDiv(t.len, t.colChunk);
+    t.tasks = b.CreateMul(t.outer, t.colBlocks);
+    return t;
+  }
+
+  void emitInnerAxisReduction(const ir::Operation &red, int axis, const Env &e, size_t result,
+                              Value *tb, Value *te) {
+    OpKind k = red.kind();
+    const ir::Value *x = red.operand(0);
+    ElemType et = P.shapes.at(x).elem;
+    InnerTiles t = innerTiles(e, axis);
+    Value *R = e.dims[size_t(axis)];
+    Value *outBase = e.out[result];
+    loop(tb, te, c64(1), [&](Value *task) {
+      Value *o = b.CreateSDiv(task, t.colBlocks), *cb = b.CreateSRem(task, t.colBlocks);
+      Value *c0 = b.CreateMul(cb, t.colChunk);
+      Value *c1 = minV(b.CreateAdd(c0, t.colChunk), t.len);
+      std::vector<Value *> idx(size_t(rank()), nullptr);
+      if (axis > 0)
+        decodeRow(o, e, 0, axis, idx);
+      // Output offset: the flat index over every dim but the axis.
+      auto outOffset = [&](const std::vector<Value *> &ix) {
+        Value *off = c64(0);
+        for (int d = 0; d < rank(); ++d)
+          if (d != axis)
+            off = b.CreateAdd(b.CreateMul(off, e.dims[size_t(d)]), ix[size_t(d)]);
+        return off;
+      };
+      // One pass over the output elements of this task: f(point, outAddr).
+      auto pass = [&](Value *r, const std::function<void(Point &, Value *, unsigned)> &f) {
+        loop(c64(0), t.innerRows, c64(1), [&](Value *ir) {
+          std::vector<Value *> ix = idx;
+          ix[size_t(axis)] = r;
+          if (axis + 1 < rank() - 1)
+            decodeRow(ir, e, axis + 1, rank() - 1, ix);
+          vectorLoop(c0, c1, lanes_, [&](Value *j, unsigned lanes) {
+            Point p;
+            p.env = &e;
+            p.lanes = lanes;
+            p.idx = ix;
+            p.idx.back() = j;
+            readProductFromC(p);
+            Value *addr = b.CreateGEP(elemTy(et), outBase, outOffset(p.idx));
+            f(p, addr, lanes);
+          });
+        });
+      };
+      llvm::Align al(ir::elemTypeSize(et));
+      bool sum = k == OpKind::ReduceSum || k == OpKind::ReduceMean;
+      // Initialize: sums from +0, max/min from the first element.
+      pass(c64(0), [&](Point &p, Value *addr, unsigned lanes) {
+        Value *init = sum ? llvm::Constant::getNullValue(vecTy(et, lanes)) : eval(x, p);
+        b.CreateAlignedStore(init, addr, al);
+      });
+      loop(sum ? c64(0) : c64(1), R, c64(1), [&](Value *r) {
+        pass(r, [&](Point &p, Value *addr, unsigned lanes) {
+          Value *acc = b.CreateAlignedLoad(vecTy(et, lanes), addr, al);
+          Value *v = eval(x, p);
+          b.CreateAlignedStore(sum ? b.CreateFAdd(acc, v) : maxStep(k, acc, v), addr, al);
+        });
+      });
+      if (k == OpKind::ReduceMean) {
+        pass(c64(0), [&](Point &, Value *addr, unsigned lanes) {
+          Value *acc = b.CreateAlignedLoad(vecTy(et, lanes), addr, al);
+          Value *n = splat(b.CreateSIToFP(R, elemTy(et)), lanes);
+          b.CreateAlignedStore(b.CreateFDiv(acc, n), addr, al);
+        });
+      }
+    });
+  }
+
+  // ---- the entry ------------------------------------------------------------------------
+
+  void emitEntry(llvm::Function *mapFn, const std::vector<llvm::Function *> &redFns,
+                 llvm::Function *epiRows) {
+    llvm::Function *fn = makeFunction(sym_, b.getInt32Ty(), {ptr_}, true);
+    llvm::BasicBlock *entry = llvm::BasicBlock::Create(ctx_, "entry", fn);
+    llvm::BasicBlock *decline = llvm::BasicBlock::Create(ctx_, "decline", fn);
+    llvm::BasicBlock *nomem = llvm::BasicBlock::Create(ctx_, "nomem", fn);
+    b.SetInsertPoint(decline);
+    b.CreateRet(b.getInt32(KILN_KERNEL_DECLINE));
+    b.SetInsertPoint(nomem);
+    b.CreateRet(b.getInt32(KILN_KERNEL_NOMEM));
+    b.SetInsertPoint(entry);
+
+    Value *args = fn->getArg(0);
+    auto field = [&](unsigned f) {
+      return b.CreateLoad(ptr_, b.CreateConstGEP1_64(ptr_, args, f));
+    };
+    Value *inArr = field(kArgIn), *dimsArr = field(kArgInDims), *outArr = field(kArgOut);
+    Value *rngArr = field(kArgRng), *keyArr = field(kArgRngKey), *rt = field(kArgRt);
+    Value *allocFn = field(kArgAlloc), *scratchFn = field(kArgScratch);
+
+    Env e;
+    std::vector<Value *> opDims;
+    for (unsigned k = 0; k < P.fused->numOperands(); ++k) {
+      e.in.push_back(b.CreateLoad(ptr_, b.CreateConstGEP1_64(ptr_, inArr, k)));
+      opDims.push_back(b.CreateLoad(ptr_, b.CreateConstGEP1_64(ptr_, dimsArr, k)));
+    }
+    auto operandDim = [&](int k, int d) {
+      return b.CreateLoad(i64_, b.CreateConstGEP1_64(i64_, opDims[size_t(k)], uint64_t(d)));
+    };
+    for (const SpaceDim &s : P.space)
+      e.dims.push_back(s.size != ir::kDynamic ? c64(s.size)
+                       : s.operand >= 0        ? operandDim(s.operand, s.dim)
+                                               : c64(1));
+    // Checks: decline before any write.
+    auto require = [&](Value *ok) {
+      llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx_, "ok", fn);
+      b.CreateCondBr(ok, next, decline);
+      b.SetInsertPoint(next);
+    };
+    for (const DimCheck &c : P.checks) {
+      Value *v = c.operand >= 0 ? operandDim(c.operand, c.dim) : c64(c.size);
+      require(b.CreateICmpEQ(v, e.dims[size_t(c.spaceDim)]));
+    }
+    for (const ir::Operation *red : P.reductions) {
+      if (red->is(OpKind::ReduceSum) || red->is(OpKind::ReduceMean))
+        continue; // max/min/argmax of nothing is the interpreter's error
+      int axis = KernelPlan::reductionAxis(*red);
+      Value *extent = axis >= 0 ? e.dims[size_t(axis)] : c64(1);
+      if (axis < 0)
+        for (Value *d : e.dims)
+          extent = b.CreateMul(extent, d);
+      require(b.CreateICmpSGT(extent, c64(0)));
+    }
+    Value *K = nullptr;
+    if (P.matmul) {
+      bool ta = P.matmul->boolAttr("transpose_a"), tb = P.matmul->boolAttr("transpose_b");
+      int a = P.operandIndex.at(P.matmul->operand(0)), bb = P.operandIndex.at(P.matmul->operand(1));
+      K = operandDim(a, ta ? 0 : 1);
+      require(b.CreateICmpEQ(K, operandDim(bb, tb ? 1 : 0)));
+    }
+
+    // Results.
+    for (size_t r = 0; r < P.results.size(); ++r) {
+      const ir::Value *v = P.results[r];
+      std::vector<Value *> dims;
+      if (isReduction(v)) {
+        int axis = KernelPlan::reductionAxis(*v->definingOp());
+        if (axis >= 0)
+          for (int d = 0; d < rank(); ++d)
+            if (d != axis)
+              dims.push_back(e.dims[size_t(d)]);
+      } else {
+        dims = e.dims;
+      }
+      Value *dimArr = b.CreateAlloca(i64_, c64(std::max<int64_t>(1, int64_t(dims.size()))));
+      for (size_t d = 0; d < dims.size(); ++d)
+        b.CreateStore(dims[d], b.CreateConstGEP1_64(i64_, dimArr, d));
+      auto *allocTy = llvm::FunctionType::get(ptr_, {ptr_, b.getInt32Ty(), ptr_}, false);
+      Value *data = b.CreateCall(allocTy, allocFn, {rt, b.getInt32(uint32_t(r)), dimArr});
+      llvm::BasicBlock *ok = llvm::BasicBlock::Create(ctx_, "allocated", fn);
+      b.CreateCondBr(b.CreateIsNull(data), nomem, ok);
+      b.SetInsertPoint(ok);
+      b.CreateStore(data, b.CreateConstGEP1_64(ptr_, outArr, r));
+      e.out.push_back(data);
+    }
+    if (P.matmul) {
+      int g = gemmOutput();
+      if (g >= 0) {
+        e.cbuf = e.out[size_t(g)];
+      } else {
+        ElemType ce = P.matmul->result()->type().elem();
+        Value *bytes = b.CreateMul(b.CreateMul(e.dims[0], e.dims[1]), c64(ir::elemTypeSize(ce)));
+        auto *scratchTy = llvm::FunctionType::get(ptr_, {ptr_, i64_}, false);
+        Value *data = b.CreateCall(scratchTy, scratchFn, {rt, bytes});
+        llvm::BasicBlock *ok = llvm::BasicBlock::Create(ctx_, "scratch", fn);
+        b.CreateCondBr(b.CreateIsNull(data), nomem, ok);
+        b.SetInsertPoint(ok);
+        e.cbuf = data;
+      }
+    }
+
+    // Random bases: each op draws at its key's counter, which then advances
+    // by the op's element count (in op order, as the interpreter does).
+    std::vector<Value *> counter;
+    for (int k = 0; k < P.numRandomKeys; ++k) {
+      counter.push_back(b.CreateLoad(i64_, b.CreateConstGEP1_64(i64_, rngArr, uint64_t(k))));
+      e.seed.push_back(b.CreateLoad(i64_, b.CreateConstGEP1_64(i64_, keyArr, uint64_t(2 * k))));
+      e.stream.push_back(
+          b.CreateLoad(i64_, b.CreateConstGEP1_64(i64_, keyArr, uint64_t(2 * k + 1))));
+    }
+    for (size_t i = 0; i < P.randomOps.size(); ++i) {
+      int key = P.randomKeyOf[i];
+      const ValueShape &vs = P.shapes.at(P.randomOps[i]->result());
+      Value *n = c64(1);
+      for (int d = rank() - vs.rank; d < rank(); ++d)
+        if (vs.full[size_t(d)])
+          n = b.CreateMul(n, e.dims[size_t(d)]);
+      e.rngBase.push_back(counter[size_t(key)]);
+      counter[size_t(key)] = b.CreateAdd(counter[size_t(key)], n);
+    }
+
+    Value *state = b.CreateAlloca(i64_, c64(nSlots_), "state");
+    storeEnv(e, state);
+    llvm::Function *pfor = runtimeFn("kiln_rt_parallel_for", b.getVoidTy(), {i64_, ptr_, ptr_});
+    if (mapFn) {
+      Tiles t = tiles(e, lanes_);
+      b.CreateCall(pfor, {t.tasks, mapFn, state});
+    }
+    if (P.matmul) {
+      ElemType ce = P.matmul->result()->type().elem();
+      bool ta = P.matmul->boolAttr("transpose_a"), tb = P.matmul->boolAttr("transpose_b");
+      int a = P.operandIndex.at(P.matmul->operand(0)), bb = P.operandIndex.at(P.matmul->operand(1));
+      llvm::Function *gemm =
+          runtimeFn(ce == ElemType::F32 ? "kiln_rt_gemm_f32" : "kiln_rt_gemm_f64", b.getVoidTy(),
+                    {ptr_, ptr_, ptr_, i64_, i64_, i64_, b.getInt32Ty(), b.getInt32Ty()});
+      b.CreateCall(gemm, {e.in[size_t(a)], e.in[size_t(bb)], e.cbuf, e.dims[0], e.dims[1], K,
+                          b.getInt32(ta), b.getInt32(tb)});
+      if (epiRows) {
+        Value *tasks = ceilDiv(e.dims[0], c64(kEpilogueRows));
+        b.CreateCall(pfor, {tasks, epiRows, state});
+      }
+    }
+    for (size_t r = 0; r < redFns.size(); ++r) {
+      if (!redFns[r])
+        continue;
+      const ir::Operation &red = *P.results[r]->definingOp();
+      int axis = KernelPlan::reductionAxis(red);
+      Value *tasks;
+      if (axis < 0 || axis == rank() - 1) {
+        Value *rows = c64(1);
+        for (int d = 0; d + 1 < rank(); ++d)
+          rows = b.CreateMul(rows, e.dims[size_t(d)]);
+        tasks = ceilDiv(rows, lastAxisRowsPerTask(e));
+      } else {
+        tasks = innerTiles(e, axis).tasks;
+      }
+      b.CreateCall(pfor, {tasks, redFns[r], state});
+    }
+    for (int k = 0; k < P.numRandomKeys; ++k)
+      b.CreateStore(counter[size_t(k)], b.CreateConstGEP1_64(i64_, rngArr, uint64_t(k)));
+    b.CreateRet(b.getInt32(KILN_KERNEL_OK));
+  }
+
+  const KernelPlan &P;
+  const TargetInfo &T;
+  std::string sym_;
+  llvm::Module &M;
+  llvm::LLVMContext &ctx_;
+  llvm::IRBuilder<> b;
+  unsigned lanes_ = 4;
+  llvm::Type *i64_ = nullptr;
+  llvm::PointerType *ptr_ = nullptr;
+};
+
+} // namespace
+
+void emitKernel(const KernelPlan &plan, const TargetInfo &target, const std::string &symbol,
+                llvm::Module &module) {
+  Emitter(plan, target, symbol, module).emit();
+}
+
+} // namespace kiln::codegen
