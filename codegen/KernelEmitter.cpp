@@ -94,12 +94,9 @@ private:
         return true;
     return false;
   }
-  bool needsEpilogue() const {
-    for (const ir::Value *v : P.results)
-      if (!isReduction(v) && v != P.matmul->result())
-        return true;
-    return false;
-  }
+  /// The epilogue writes every full-shape result (the product itself too,
+  /// in place, so its NaNs are canonical like every other result's).
+  bool needsEpilogue() const { return hasFullResults(); }
   /// The result whose buffer the GEMM writes (-1: scratch).
   int gemmOutput() const {
     for (size_t r = 0; r < P.results.size(); ++r)
@@ -317,6 +314,9 @@ private:
   struct Point {
     const Env *env = nullptr;
     unsigned lanes = 1;
+    /// The dimension the lanes run along: the last, or a reduced axis all of
+    /// whose later dimensions have size 1 (so its elements are contiguous).
+    int laneDim = -1;
     std::vector<Value *> idx;
     std::unordered_map<const ir::Value *, Value *> memo;
     /// Where the matmul's value of this point is read (epilogue or C).
@@ -341,12 +341,25 @@ private:
     llvm::Type *et = elemTy(vs.elem);
     Value *addr = b.CreateGEP(et, base, offsetOf(vs, p));
     llvm::Align al(ir::elemTypeSize(vs.elem));
-    bool alongLast = rank() > 0 && vs.full[size_t(rank() - 1)];
-    if (p.lanes > 1 && alongLast)
+    if (p.lanes > 1 && alongLanes(vs, p))
       return b.CreateAlignedLoad(vecTy(vs.elem, p.lanes), addr, al);
     return splat(b.CreateAlignedLoad(et, addr, al), p.lanes);
   }
+  bool alongLanes(const ValueShape &vs, const Point &p) const {
+    int d = p.laneDim >= 0 ? p.laneDim : rank() - 1;
+    return d >= 0 && vs.full[size_t(d)];
+  }
+  /// kiln's NaN rule (docs/runtime-core.md): every float a kernel writes
+  /// has the canonical quiet NaN bits, because LLVM (like any compiler)
+  /// does not preserve the sign or payload of NaNs it computes or folds.
+  Value *canonicalNaN(Value *v, ElemType e) {
+    if (!ir::isFloat(e))
+      return v;
+    Value *q = llvm::ConstantFP::getQNaN(v->getType());
+    return b.CreateSelect(b.CreateFCmpUNO(v, v), q, v);
+  }
   void storeAt(Value *base, ElemType e, Value *flatOff, Value *v) {
+    v = canonicalNaN(v, e);
     Value *addr = b.CreateGEP(elemTy(e), base, flatOff);
     b.CreateAlignedStore(v, addr, llvm::Align(ir::elemTypeSize(e)));
   }
@@ -391,8 +404,7 @@ private:
     // Element offset of each lane: base + own flat index (+ lane).
     Value *o = b.CreateAdd(p.env->rngBase[k], offsetOf(vs, p));
     o = splat(o, p.lanes);
-    bool alongLast = rank() > 0 && vs.full[size_t(rank() - 1)];
-    if (p.lanes > 1 && alongLast) {
+    if (p.lanes > 1 && alongLanes(vs, p)) {
       std::vector<uint64_t> iota(p.lanes);
       for (unsigned l = 0; l < p.lanes; ++l)
         iota[l] = l;
@@ -668,9 +680,7 @@ private:
     Value *c = fn->getArg(1), *ldc = fn->getArg(2), *row0 = fn->getArg(3), *col0 = fn->getArg(4);
     Value *rows = fn->getArg(5), *cols = fn->getArg(6);
     ElemType ce = P.matmul->result()->type().elem();
-    int skip = gemmOutput() >= 0 && P.results[size_t(gemmOutput())] == P.matmul->result()
-                   ? gemmOutput()
-                   : -1;
+    const int skip = -1;
     loop(c64(0), rows, c64(1), [&](Value *i) {
       Value *rowPtr = b.CreateGEP(elemTy(ce), c, b.CreateMul(i, ldc));
       vectorLoop(c64(0), cols, lanes_, [&](Value *j, unsigned lanes) {
@@ -716,6 +726,8 @@ private:
       return;
     ElemType ce = P.matmul->result()->type().elem();
     p.matmulValue = [this, &p, ce]() -> Value * {
+      // Lanes run along the last dimension, or along the first when the last
+      // has size 1: contiguous either way.
       Value *off = b.CreateAdd(b.CreateMul(p.idx[0], p.env->dims[1]), p.idx[1]);
       Value *addr = b.CreateGEP(elemTy(ce), p.env->cbuf, off);
       return b.CreateAlignedLoad(vecTy(ce, p.lanes), addr, llvm::Align(ir::elemTypeSize(ce)));
@@ -733,53 +745,95 @@ private:
     return b.CreateSelect(b.CreateOr(better, b.CreateFCmpUNO(v, v)), v, acc);
   }
 
+  /// Whether every dimension after `axis` has size 1: statically (1), not
+  /// statically (0), or only known at run time (-1).
+  int trailingOnes(int axis) const {
+    int r = 1;
+    for (int d = axis + 1; d < rank(); ++d) {
+      int64_t s = P.space[size_t(d)].size;
+      if (s == ir::kDynamic)
+        r = r == 1 ? -1 : r;
+      else if (s != 1)
+        return 0;
+    }
+    return r;
+  }
+  Value *trailingProduct(const Env &e, int axis) {
+    Value *n = c64(1);
+    for (int d = axis + 1; d < rank(); ++d)
+      n = b.CreateMul(n, e.dims[size_t(d)]);
+    return n;
+  }
+
+  // The reference reduces a contiguous run (everything, the last axis, or an
+  // axis whose later dimensions are all 1) in the fixed blocked order, and
+  // any other axis element by element: the same choice here, at run time
+  // when a later dimension is dynamic.
   llvm::Function *emitReductionNest(size_t result) {
     const ir::Operation &red = *P.results[result]->definingOp();
     int axis = KernelPlan::reductionAxis(red);
-    bool lastAxis = axis < 0 || axis == rank() - 1;
+    int runAxis = axis < 0 ? rank() - 1 : axis;
     llvm::Function *fn = makeFunction(sym_ + ".red" + std::to_string(result), b.getVoidTy(),
                                       {ptr_, i64_, i64_}, false);
     b.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
     Env e = loadEnv(fn->getArg(0));
-    if (lastAxis)
-      emitLastAxisReduction(red, e, result, fn->getArg(1), fn->getArg(2));
-    else
+    int ones = axis < 0 ? 1 : trailingOnes(axis);
+    if (ones == 1) {
+      emitRunReduction(red, runAxis, e, result, fn->getArg(1), fn->getArg(2));
+    } else if (ones == 0) {
       emitInnerAxisReduction(red, axis, e, result, fn->getArg(1), fn->getArg(2));
+    } else {
+      llvm::BasicBlock *run = block("run"), *inner = block("inner"), *done = block("done");
+      b.CreateCondBr(b.CreateICmpEQ(trailingProduct(e, axis), c64(1)), run, inner);
+      b.SetInsertPoint(run);
+      emitRunReduction(red, runAxis, e, result, fn->getArg(1), fn->getArg(2));
+      b.CreateBr(done);
+      b.SetInsertPoint(inner);
+      emitInnerAxisReduction(red, axis, e, result, fn->getArg(1), fn->getArg(2));
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+    }
     b.CreateRetVoid();
     return fn;
   }
 
-  /// Tasks of a last-axis reduction: blocks of rows.
-  Value *lastAxisRowsPerTask(const Env &e) {
-    Value *inner = rank() ? e.dims[size_t(rank() - 1)] : c64(1);
+  /// Tasks of a run reduction along `axis` (later dims all 1): blocks of rows.
+  Value *runRowsPerTask(const Env &e, int axis) {
+    Value *inner = rank() ? e.dims[size_t(axis)] : c64(1);
     Value *innerOr1 = b.CreateSelect(b.CreateICmpSGT(inner, c64(1)), inner, c64(1));
     Value *rpt = b.CreateSDiv(c64(kTaskElems), innerOr1);
     return b.CreateSelect(b.CreateICmpSGT(rpt, c64(1)), rpt, c64(1));
   }
+  Value *runRows(const Env &e, int axis) {
+    Value *rows = c64(1);
+    for (int d = 0; d < axis; ++d)
+      rows = b.CreateMul(rows, e.dims[size_t(d)]);
+    return rows;
+  }
 
-  void emitLastAxisReduction(const ir::Operation &red, const Env &e, size_t result, Value *tb,
-                             Value *te) {
+  /// Reduces contiguous runs along `axis` (every later dimension is 1): one
+  /// output per row of the dimensions before it.
+  void emitRunReduction(const ir::Operation &red, int axis, const Env &e, size_t result,
+                        Value *tb, Value *te) {
     OpKind k = red.kind();
     const ir::Value *x = red.operand(0);
     ElemType et = P.shapes.at(x).elem;
-    bool f32 = et == ElemType::F32;
-    Value *rows = c64(1);
-    for (int d = 0; d + 1 < rank(); ++d)
-      rows = b.CreateMul(rows, e.dims[size_t(d)]);
-    Value *R = rank() ? e.dims[size_t(rank() - 1)] : c64(1);
-    Value *rpt = lastAxisRowsPerTask(e);
+    Value *rows = runRows(e, axis);
+    Value *R = rank() ? e.dims[size_t(axis)] : c64(1);
+    Value *rpt = runRowsPerTask(e, axis);
     Value *zero = llvm::ConstantFP::get(elemTy(et), 0.0);
     loop(b.CreateMul(tb, rpt), minV(b.CreateMul(te, rpt), rows), c64(1), [&](Value *row) {
-      std::vector<Value *> idx(size_t(rank()), nullptr);
-      if (rank() > 1)
-        decodeRow(row, e, 0, rank() - 1, idx);
+      std::vector<Value *> idx(size_t(rank()), c64(0));
+      if (axis > 0)
+        decodeRow(row, e, 0, axis, idx);
       auto at = [&](Value *j, unsigned lanes) {
         Point p;
         p.env = &e;
         p.lanes = lanes;
+        p.laneDim = axis;
         p.idx = idx;
         if (rank())
-          p.idx.back() = j;
+          p.idx[size_t(axis)] = j;
         readProductFromC(p);
         return eval(x, p);
       };
@@ -825,7 +879,6 @@ private:
       }
       ElemType oe = red.result()->type().elem();
       storeAt(e.out[result], oe, row, res);
-      (void)f32;
     });
   }
 
@@ -901,20 +954,21 @@ private:
       // Initialize: sums from +0, max/min from the first element.
       pass(c64(0), [&](Point &p, Value *addr, unsigned lanes) {
         Value *init = sum ? llvm::Constant::getNullValue(vecTy(et, lanes)) : eval(x, p);
-        b.CreateAlignedStore(init, addr, al);
+        b.CreateAlignedStore(canonicalNaN(init, et), addr, al);
       });
       loop(sum ? c64(0) : c64(1), R, c64(1), [&](Value *r) {
         pass(r, [&](Point &p, Value *addr, unsigned lanes) {
           Value *acc = b.CreateAlignedLoad(vecTy(et, lanes), addr, al);
           Value *v = eval(x, p);
-          b.CreateAlignedStore(sum ? b.CreateFAdd(acc, v) : maxStep(k, acc, v), addr, al);
+          b.CreateAlignedStore(canonicalNaN(sum ? b.CreateFAdd(acc, v) : maxStep(k, acc, v), et),
+                               addr, al);
         });
       });
       if (k == OpKind::ReduceMean) {
         pass(c64(0), [&](Point &, Value *addr, unsigned lanes) {
           Value *acc = b.CreateAlignedLoad(vecTy(et, lanes), addr, al);
           Value *n = splat(b.CreateSIToFP(R, elemTy(et)), lanes);
-          b.CreateAlignedStore(b.CreateFDiv(acc, n), addr, al);
+          b.CreateAlignedStore(canonicalNaN(b.CreateFDiv(acc, n), et), addr, al);
         });
       }
     });
@@ -1069,15 +1123,14 @@ private:
         continue;
       const ir::Operation &red = *P.results[r]->definingOp();
       int axis = KernelPlan::reductionAxis(red);
-      Value *tasks;
-      if (axis < 0 || axis == rank() - 1) {
-        Value *rows = c64(1);
-        for (int d = 0; d + 1 < rank(); ++d)
-          rows = b.CreateMul(rows, e.dims[size_t(d)]);
-        tasks = ceilDiv(rows, lastAxisRowsPerTask(e));
-      } else {
-        tasks = innerTiles(e, axis).tasks;
-      }
+      int runAxis = axis < 0 ? rank() - 1 : axis;
+      Value *runTasks = ceilDiv(runRows(e, runAxis), runRowsPerTask(e, runAxis));
+      int ones = axis < 0 ? 1 : trailingOnes(axis);
+      Value *tasks = ones == 1 ? runTasks
+                     : ones == 0
+                         ? innerTiles(e, axis).tasks
+                         : b.CreateSelect(b.CreateICmpEQ(trailingProduct(e, axis), c64(1)),
+                                          runTasks, innerTiles(e, axis).tasks);
       b.CreateCall(pfor, {tasks, redFns[r], state});
     }
     for (int k = 0; k < P.numRandomKeys; ++k)

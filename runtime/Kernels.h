@@ -162,6 +162,13 @@ Tensor randomNormal(ir::ElemType dtype, std::vector<int64_t> shape, uint64_t see
 /// 1 where uniform < p, else 0; same dtype and shape as p (f32 or f64).
 Tensor randomBernoulli(const Tensor &p, uint64_t seed, uint64_t stream, uint64_t counter);
 
+// ---- NaN canonicalization (runtime/KernelsNaN.cpp) -------------------------------
+/// True if some element is a NaN other than the canonical quiet NaN
+/// (0x7FC00000 for f32, 0x7FF8000000000000 for f64).
+bool hasNonCanonicalNaN(const Tensor &t);
+/// Rewrites every NaN of a float tensor the caller owns to the canonical one.
+void canonicalizeNaNs(Tensor &t);
+
 // ---- raw loops (benchmarks, codegen fallbacks) ---------------------------------
 /// y[i] = op(x[i]) over n contiguous elements (x and y may alias).
 void unaryF32(UnaryOp op, const float *x, float *y, int64_t n);

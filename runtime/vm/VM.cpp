@@ -221,6 +221,24 @@ int64_t VM::run(int64_t maxSteps) {
   return n;
 }
 
+namespace {
+/// kiln's NaN rule (runtime/KernelsNaN.cpp) for the ops codegen also
+/// compiles: elementwise math, reductions, matmul. (Shape ops move bits and
+/// are never compiled.) A same-type cast returns its operand, which may be
+/// shared: it is copied before it is rewritten.
+void canonicalizeResult(ir::OpKind kind, Tensor &t) {
+  const ir::OpInfo &info = ir::opInfo(kind);
+  if (!ir::isFloat(t.dtype()) ||
+      !(info.has(ir::kElementwise) || info.has(ir::kReduction) || kind == ir::OpKind::Matmul))
+    return;
+  if (!kernels::hasNonCanonicalNaN(t))
+    return;
+  if (kind == ir::OpKind::Cast)
+    t = t.copy();
+  kernels::canonicalizeNaNs(t);
+}
+} // namespace
+
 bool VM::execMath(Frame &fr, uint32_t pc) {
   const Program &P = *program_;
   const Instr &I = P.code[pc];
@@ -326,6 +344,7 @@ bool VM::execMath(Frame &fr, uint32_t pc) {
     return fail(pc, r.error);
   if (!checkResult(pc, 0, r.value))
     return false;
+  canonicalizeResult(I.kind, r.value);
   out.tensor = std::move(r.value);
   return true;
 }
