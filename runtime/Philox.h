@@ -10,6 +10,11 @@
 // as 1, 2, 3" (SC'11), Philox4x32 with 10 rounds, as in Random123; checked
 // against Random123's published known-answer vectors (tests/unit/runtime).
 //
+// The arithmetic (the Philox rounds, words -> uniform floats) is defined once,
+// as generators, in runtime/MathGen.h, which codegen instantiates too; the
+// functions below are their scalar instantiations plus the mapping of element
+// offsets to counters and words.
+//
 // How kiln maps its draws onto Philox (the JIT must do exactly the same):
 //   key     = { low32(seed), high32(seed) }
 //   counter = { low32(block), high32(block), low32(stream), high32(stream) }
@@ -32,32 +37,26 @@
 #include <cstdint>
 
 #include "runtime/KilnMath.h"
+#include "runtime/MathGen.h"
+#include "runtime/MathScalar.h"
 
 namespace kiln::runtime::philox {
 
 using Counter = std::array<uint32_t, 4>;
 using Key = std::array<uint32_t, 2>;
 
-inline constexpr uint32_t kMul0 = 0xD2511F53u;
-inline constexpr uint32_t kMul1 = 0xCD9E8D57u;
-inline constexpr uint32_t kWeyl0 = 0x9E3779B9u; // golden ratio
-inline constexpr uint32_t kWeyl1 = 0xBB67AE85u; // sqrt(3) - 1
-
-/// One Philox4x32 bijection: 10 rounds of S-box + key schedule.
+/// One Philox4x32 bijection: 10 rounds of S-box + key schedule
+/// (mathgen::philox4x32_10, the definition codegen shares).
 inline Counter philox4x32_10(Counter c, Key k) {
-  for (int round = 0; round < 10; ++round) {
-    uint64_t p0 = uint64_t(kMul0) * c[0];
-    uint64_t p1 = uint64_t(kMul1) * c[2];
-    uint32_t hi0 = uint32_t(p0 >> 32), lo0 = uint32_t(p0);
-    uint32_t hi1 = uint32_t(p1 >> 32), lo1 = uint32_t(p1);
-    c = {hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0};
-    k[0] += kWeyl0;
-    k[1] += kWeyl1;
-  }
-  return c;
+  mathgen::ScalarEval b;
+  std::array<int32_t, 4> w = mathgen::philox4x32_10(b, int32_t(c[0]), int32_t(c[1]), int32_t(c[2]),
+                                                    int32_t(c[3]), int32_t(k[0]), int32_t(k[1]));
+  return {uint32_t(w[0]), uint32_t(w[1]), uint32_t(w[2]), uint32_t(w[3])};
 }
 
-inline Key keyFor(uint64_t seed) { return {uint32_t(seed), uint32_t(seed >> 32)}; }
+inline Key keyFor(uint64_t seed) {
+  return {uint32_t(seed), uint32_t(seed >> 32)};
+}
 inline Counter counterFor(uint64_t stream, uint64_t block) {
   return {uint32_t(block), uint32_t(block >> 32), uint32_t(stream), uint32_t(stream >> 32)};
 }
@@ -67,11 +66,14 @@ inline Counter block(uint64_t seed, uint64_t stream, uint64_t block) {
 }
 
 /// Top 24 bits of a word as a float in [0, 1).
-inline float toUnitF32(uint32_t w) { return float(w >> 8) * 0x1.0p-24f; }
+inline float toUnitF32(uint32_t w) {
+  mathgen::ScalarEval b;
+  return mathgen::uniform_f32_from_word(b, int32_t(w));
+}
 /// Top 53 bits of (hi:lo) as a double in [0, 1).
 inline double toUnitF64(uint32_t lo, uint32_t hi) {
-  uint64_t u = (uint64_t(hi) << 32) | lo;
-  return double(u >> 11) * 0x1.0p-53;
+  mathgen::ScalarEval b;
+  return mathgen::uniform_f64_from_words(b, int32_t(lo), int32_t(hi));
 }
 
 /// Uniform f32 in [0, 1) at element offset `o` of (seed, stream).

@@ -1,0 +1,358 @@
+// MathGen: the one definition of kiln's transcendental functions and random
+// draws, written once as generators over an "evaluator".
+//
+// Why generators: the interpreter and JIT'ed kernels must agree bit for bit
+// (DESIGN.md, "Determinism"), and libm's results are neither specified nor
+// reproducible in LLVM IR. So each function here is a fixed sequence of IEEE
+// operations, written against an evaluator `B`. The interpreter instantiates
+// it with ScalarEval (runtime/MathScalar.h: plain float/double/int code, one
+// lane); codegen instantiates the very same template with an evaluator whose
+// operations emit LLVM IR on N-lane vectors. Same sequence, same constants,
+// same order => same bits, for every vector width.
+//
+// ---- The evaluator concept --------------------------------------------------
+// Value types (all five may be one C++ type in an evaluator, e.g.
+// llvm::Value*; generic code never relies on overloading between them to
+// choose different behaviour, and never branches on a value):
+//   B::F32, B::F64   IEEE binary32 / binary64 values
+//   B::I32, B::I64   two's-complement integers (signedness is per operation)
+//   B::Mask          a comparison result (one bit per lane)
+// Constants:  b.f32(float) b.f64(double) b.i32(int32_t) b.i64(int64_t)
+// Float ops (both operands of one type, F32 or F64; result of that type;
+// each is one IEEE operation, round to nearest even, no contraction):
+//   add sub mul div, neg, sqrt, fabs, copysign(mag, sign),
+//   fma(a, b, c) (single rounding; nothing below uses it: the generators are
+//   FMA-free so the SSE2 build needs no software fma)
+// Float compares -> Mask: lt le gt ge eq (ordered: false if either is NaN),
+//   ne (unordered: true if either is NaN), isnan(x)
+// Mask ops: mand mor mnot
+// select(Mask, T a, T b) -> a where the mask is set, else b; T any value type
+// Bit casts: bits(F32) -> I32, bits(F64) -> I64, fromBits(I32) -> F32,
+//   fromBits(I64) -> F64
+// Integer ops (both operands of one type, I32 or I64): iadd isub imul
+//   (wrapping), iand ior ixor, shl(x, int) lshr(x, int) ashr(x, int) (shift
+//   count a C++ constant in [0, width)), compares -> Mask: ilt ile igt ige
+//   ieq ine (signed), ult (unsigned); umulhi(I32, I32) -> I32 (high 32 bits of
+//   the unsigned 64-bit product; the low half is imul)
+// Conversions: sitofp32(I32) -> F32, sitofp64(I64) -> F64 (round to nearest),
+//   fpext(F32) -> F64, fptrunc(F64) -> F32 (round to nearest), sext(I32) ->
+//   I64, zext(I32) -> I64, itrunc(I64) -> I32 (low 32 bits)
+// The concept lets a function return several values (std::array, SinCos).
+//
+// Rules for code in this file: only B's operations on B's values (no C++
+// arithmetic on values, no std:: math), constants through b.f32/b.f64/...
+// (f32 constants as float literals: a double literal converted to float can
+// round differently), every function branch-free (selects), every line one
+// rounding in the order written. tests/unit/runtime/core/MathGenTest.cpp
+// instantiates everything with a checking evaluator that has one C++ value
+// type and checks every operand's kind at run time, as an LLVM evaluator
+// would, over several lanes.
+//
+// Accuracy and special values: docs/runtime-core.md ("KilnMath") has the
+// measured max-ulp table; each function's comment says what it does with
+// NaN, infinities, zeros and denormals.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace kiln::runtime::mathgen {
+
+namespace detail {
+
+/// Horner evaluation p = c[0]; p = p*x + c[i] for i = 1..N-1 (one rounding
+/// per multiply and per add).
+template <class B, size_t N>
+typename B::F32 hornerF32(B &b, typename B::F32 x, const float (&c)[N]) {
+  typename B::F32 p = b.f32(c[0]);
+  for (size_t i = 1; i < N; ++i)
+    p = b.add(b.mul(p, x), b.f32(c[i]));
+  return p;
+}
+template <class B, size_t N>
+typename B::F64 hornerF64(B &b, typename B::F64 x, const double (&c)[N]) {
+  typename B::F64 p = b.f64(c[0]);
+  for (size_t i = 1; i < N; ++i)
+    p = b.add(b.mul(p, x), b.f64(c[i]));
+  return p;
+}
+
+/// double(v) for |v| < 2^51, exactly, by the magic-number trick: the bits
+/// of 1.5*2^52 plus v are the double 1.5*2^52 + v. The same value as
+/// sitofp64, but without a 64-bit int -> double conversion, which SSE2/AVX2
+/// do not have (so loops over it vectorize).
+template <class B> typename B::F64 smallIntToF64(B &b, typename B::I64 v) {
+  const typename B::F64 magic = b.f64(0x1.8p52);
+  return b.sub(b.fromBits(b.iadd(b.i64(0x4338000000000000ll), v)), magic);
+}
+
+/// min/max against a constant as compare + select (NaN passes through).
+template <class B, class F> F clampAbove(B &b, F x, F hi) {
+  return b.select(b.gt(x, hi), hi, x);
+}
+template <class B, class F> F clampBelow(B &b, F x, F lo) {
+  return b.select(b.lt(x, lo), lo, x);
+}
+
+} // namespace detail
+
+// ---- exp ---------------------------------------------------------------------
+// 1. Clamp x to [lo, hi] (just past the overflow and underflow thresholds;
+//    NaN passes through the clamps unchanged).
+// 2. k = round-to-nearest-even(x * log2(e)) with the shifter trick:
+//    t = x*log2e + 1.5*2^p; kf = t - shifter; the integer k is the difference
+//    of the bit patterns of t and of the shifter (no float->int conversion, so
+//    NaN is no undefined behaviour).
+// 3. Cody-Waite reduction r = (x - kf*ln2_hi) - kf*ln2_lo, |r| <= ~ln2/2;
+//    ln2_hi has trailing zero bits so kf*ln2_hi is exact.
+// 4. e^r by a polynomial: f32: Cephes expf's minimax P(r) of degree 5 with
+//    e^r ~ (P(r)*r^2 + r) + 1; f64: Taylor series to degree 13 (truncation
+//    < 0.03 ulp on |r| <= ln2/2) in Horner form, ((P(r)*r^2 + r) + 1).
+// 5. Scale by 2^k as two factors 2^k1 * 2^k2 (k1 = k >> 1, k2 = k - k1), each
+//    a normal number built from its exponent bits: y*2^k1 is exact, and the
+//    second multiply rounds once, producing +inf or denormals correctly.
+// Special values: NaN -> NaN, +inf/overflow -> +inf, -inf/underflow -> +0,
+// results in the denormal range are rounded once (no flush to zero).
+
+template <class B> typename B::F32 exp_f32(B &b, typename B::F32 x) {
+  using F = typename B::F32;
+  using I = typename B::I32;
+  F xc = detail::clampAbove(b, x, b.f32(89.0f));
+  xc = detail::clampBelow(b, xc, b.f32(-104.0f));
+  const F shifter = b.f32(0x1.8p23f);
+  F t = b.add(b.mul(xc, b.f32(1.44269504088896341f)), shifter);
+  F kf = b.sub(t, shifter);
+  I k = b.isub(b.bits(t), b.bits(shifter));
+  F r = b.sub(xc, b.mul(kf, b.f32(0.693359375f)));
+  r = b.sub(r, b.mul(kf, b.f32(-2.12194440e-4f)));
+  F r2 = b.mul(r, r);
+  static constexpr float kP[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                                 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+  F p = detail::hornerF32(b, r, kP);
+  F y = b.add(b.mul(p, r2), r);
+  y = b.add(y, b.f32(1.0f));
+  I k1 = b.ashr(k, 1);
+  I k2 = b.isub(k, k1);
+  F s1 = b.fromBits(b.shl(b.iadd(k1, b.i32(127)), 23));
+  F s2 = b.fromBits(b.shl(b.iadd(k2, b.i32(127)), 23));
+  return b.mul(b.mul(y, s1), s2);
+}
+
+template <class B> typename B::F64 exp_f64(B &b, typename B::F64 x) {
+  using F = typename B::F64;
+  using I = typename B::I64;
+  F xc = detail::clampAbove(b, x, b.f64(710.0));
+  xc = detail::clampBelow(b, xc, b.f64(-746.0));
+  const F shifter = b.f64(0x1.8p52);
+  F t = b.add(b.mul(xc, b.f64(1.4426950408889634)), shifter);
+  F kf = b.sub(t, shifter);
+  I k = b.isub(b.bits(t), b.bits(shifter));
+  F r = b.sub(xc, b.mul(kf, b.f64(6.93147180369123816490e-01)));
+  r = b.sub(r, b.mul(kf, b.f64(1.90821492927058770002e-10)));
+  F r2 = b.mul(r, r);
+  // 1/13!, 1/12!, ..., 1/2!
+  static constexpr double kP[] = {
+      1.6059043836821613e-10, 2.08767569878681e-09, 2.505210838544172e-08, 2.755731922398589e-07,
+      2.7557319223985893e-06, 2.48015873015873e-05, 0.0001984126984126984, 0.001388888888888889,
+      0.008333333333333333,   0.041666666666666664, 0.16666666666666666,   0.5};
+  F p = detail::hornerF64(b, r, kP);
+  F y = b.add(b.mul(p, r2), r);
+  y = b.add(y, b.f64(1.0));
+  I k1 = b.ashr(k, 1);
+  I k2 = b.isub(k, k1);
+  F s1 = b.fromBits(b.shl(b.iadd(k1, b.i64(1023)), 52));
+  F s2 = b.fromBits(b.shl(b.iadd(k2, b.i64(1023)), 52));
+  return b.mul(b.mul(y, s1), s2);
+}
+
+// ---- log ---------------------------------------------------------------------
+// 1. Denormal inputs are scaled by 2^23 (f32) / 2^54 (f64) first.
+// 2. Split x = m * 2^e from the bit pattern.
+//    f32 (Cephes logf): m in [0.5, 1); if m < sqrt(1/2): e -= 1, f = (m+m)-1,
+//    else f = m-1; log(1+f) ~ f + (f*z*P(f) - 0.5*z) with z = f*f and P of
+//    degree 8; e*ln2 is added in two parts (Cody-Waite) as written below.
+//    f64 (fdlibm __ieee754_log): m in [1, 2), halved (e += 1) when above
+//    sqrt(2); f = m-1, s = f/(2+f), R(s^2) with Lg1..Lg7 split in odd/even
+//    terms, log = e*ln2_hi - ((hfsq - (s*(hfsq+R) + e*ln2_lo)) - f).
+// 3. Special values by selects at the end: NaN -> NaN, x < 0 -> NaN,
+//    +-0 -> -inf, +inf -> +inf; denormal inputs are exact after step 1.
+
+template <class B> typename B::F32 log_f32(B &b, typename B::F32 x) {
+  using F = typename B::F32;
+  using I = typename B::I32;
+  typename B::Mask sub = b.lt(x, b.f32(0x1p-126f));
+  F xs = b.select(sub, b.mul(x, b.f32(0x1p23f)), x);
+  I eadj = b.select(sub, b.i32(-23), b.i32(0));
+  I bx = b.bits(xs);
+  I e = b.iadd(b.isub(b.iand(b.lshr(bx, 23), b.i32(0xff)), b.i32(126)), eadj);
+  F m = b.fromBits(b.ior(b.iand(bx, b.i32(0x007fffff)), b.i32(0x3f000000)));
+  typename B::Mask low = b.lt(m, b.f32(0.707106781186547524f));
+  e = b.select(low, b.isub(e, b.i32(1)), e);
+  F f = b.select(low, b.sub(b.add(m, m), b.f32(1.0f)), b.sub(m, b.f32(1.0f)));
+  F z = b.mul(f, f);
+  static constexpr float kP[] = {7.0376836292e-2f,  -1.1514610310e-1f, 1.1676998740e-1f,
+                                 -1.2420140846e-1f, 1.4249322787e-1f,  -1.6668057665e-1f,
+                                 2.0000714765e-1f,  -2.4999993993e-1f, 3.3333331174e-1f};
+  F p = detail::hornerF32(b, f, kP);
+  F y = b.mul(b.mul(p, f), z);
+  F fe = b.sitofp32(e);
+  y = b.add(y, b.mul(fe, b.f32(-2.12194440e-4f)));
+  y = b.add(y, b.mul(b.f32(-0.5f), z));
+  F res = b.add(f, y);
+  res = b.add(res, b.mul(fe, b.f32(0.693359375f)));
+  const F inf = b.f32(std::numeric_limits<float>::infinity());
+  res = b.select(b.eq(x, inf), inf, res);
+  res = b.select(
+      b.gt(x, b.f32(0.0f)), res,
+      b.select(b.eq(x, b.f32(0.0f)), b.neg(inf), b.f32(std::numeric_limits<float>::quiet_NaN())));
+  return res;
+}
+
+template <class B> typename B::F64 log_f64(B &b, typename B::F64 x) {
+  using F = typename B::F64;
+  using I = typename B::I64;
+  typename B::Mask sub = b.lt(x, b.f64(0x1p-1022));
+  F xs = b.select(sub, b.mul(x, b.f64(0x1p54)), x);
+  I eadj = b.select(sub, b.i64(-54), b.i64(0));
+  I bx = b.bits(xs);
+  I e = b.iadd(b.isub(b.iand(b.lshr(bx, 52), b.i64(0x7ff)), b.i64(1023)), eadj);
+  F m = b.fromBits(b.ior(b.iand(bx, b.i64(0x000fffffffffffffll)), b.i64(0x3ff0000000000000ll)));
+  typename B::Mask high = b.gt(m, b.f64(1.4142135623730951));
+  m = b.select(high, b.mul(m, b.f64(0.5)), m);
+  e = b.select(high, b.iadd(e, b.i64(1)), e);
+  F f = b.sub(m, b.f64(1.0));
+  F s = b.div(f, b.add(b.f64(2.0), f));
+  F dk = detail::smallIntToF64(b, e);
+  F z = b.mul(s, s);
+  F w = b.mul(z, z);
+  static constexpr double kOdd[] = {1.531383769920937332e-01, 2.222219843214978396e-01,
+                                    3.999999999940941908e-01};
+  static constexpr double kEven[] = {1.479819860511658591e-01, 1.818357216161805012e-01,
+                                     2.857142874366239149e-01, 6.666666666666735130e-01};
+  F t1 = b.mul(w, detail::hornerF64(b, w, kOdd));
+  F t2 = b.mul(z, detail::hornerF64(b, w, kEven));
+  F R = b.add(t2, t1);
+  F f2 = b.mul(b.f64(0.5), f);
+  F hfsq = b.mul(f2, f);
+  F inner = b.add(b.mul(s, b.add(hfsq, R)), b.mul(dk, b.f64(1.90821492927058770002e-10)));
+  F res = b.sub(b.mul(dk, b.f64(6.93147180369123816490e-01)), b.sub(b.sub(hfsq, inner), f));
+  const F inf = b.f64(std::numeric_limits<double>::infinity());
+  res = b.select(b.eq(x, inf), inf, res);
+  res = b.select(
+      b.gt(x, b.f64(0.0)), res,
+      b.select(b.eq(x, b.f64(0.0)), b.neg(inf), b.f64(std::numeric_limits<double>::quiet_NaN())));
+  return res;
+}
+
+// ---- tanh --------------------------------------------------------------------
+// a = |x|. For a < 0.625 an odd polynomial/rational (Cephes tanhf: a + a*z*P(z),
+// z = a*a, P of degree 4; Cephes tanh: a + a*z*P(z)/Q(z)); otherwise
+// 1 - 2/(exp(2a) + 1) with kiln's exp (exp overflows to inf -> exactly 1).
+// Both branches are computed and selected; the sign of x is applied last.
+// Special values: NaN -> NaN, +-inf -> +-1, tanh(-0) = -0, denormals exact.
+
+template <class B> typename B::F32 tanh_f32(B &b, typename B::F32 x) {
+  using F = typename B::F32;
+  F a = b.fabs(x);
+  F z = b.mul(a, a);
+  static constexpr float kP[] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
+                                 1.33314422036e-1f, -3.33332819422e-1f};
+  F p = detail::hornerF32(b, z, kP);
+  F small = b.add(b.mul(b.mul(p, z), a), a);
+  F e = exp_f32(b, b.add(a, a));
+  F large = b.sub(b.f32(1.0f), b.div(b.f32(2.0f), b.add(e, b.f32(1.0f))));
+  F res = b.select(b.lt(a, b.f32(0.625f)), small, large);
+  return b.copysign(res, x);
+}
+
+template <class B> typename B::F64 tanh_f64(B &b, typename B::F64 x) {
+  using F = typename B::F64;
+  F a = b.fabs(x);
+  F z = b.mul(a, a);
+  static constexpr double kP[] = {-9.64399179425052238628e-1, -9.92877231001918586564e1,
+                                  -1.61468768441708447952e3};
+  F p = detail::hornerF64(b, z, kP);
+  // Q is monic: q = z + Q1 first (what 1*z + Q1 would give, one multiply less).
+  static constexpr double kQ[] = {1.12811678491632931402e2, 2.23548839060100448583e3,
+                                  4.84406305325125486048e3};
+  F q = b.add(z, b.f64(kQ[0]));
+  q = b.add(b.mul(q, z), b.f64(kQ[1]));
+  q = b.add(b.mul(q, z), b.f64(kQ[2]));
+  F small = b.add(a, b.mul(b.mul(a, z), b.div(p, q)));
+  F e = exp_f64(b, b.add(a, a));
+  F large = b.sub(b.f64(1.0), b.div(b.f64(2.0), b.add(e, b.f64(1.0))));
+  F res = b.select(b.lt(a, b.f64(0.625)), small, large);
+  return b.copysign(res, x);
+}
+
+// ---- sigmoid -----------------------------------------------------------------
+// z = exp(-|x|) never overflows; sigmoid = (x >= 0 ? 1 : z) / (1 + z), one
+// division, no cancellation on either side.
+// Special values: NaN -> NaN, +inf -> 1, -inf -> 0, no overflow for any x.
+
+template <class B> typename B::F32 sigmoid_f32(B &b, typename B::F32 x) {
+  using F = typename B::F32;
+  F z = exp_f32(b, b.neg(b.fabs(x)));
+  F num = b.select(b.ge(x, b.f32(0.0f)), b.f32(1.0f), z);
+  return b.div(num, b.add(b.f32(1.0f), z));
+}
+
+template <class B> typename B::F64 sigmoid_f64(B &b, typename B::F64 x) {
+  using F = typename B::F64;
+  F z = exp_f64(b, b.neg(b.fabs(x)));
+  F num = b.select(b.ge(x, b.f64(0.0)), b.f64(1.0), z);
+  return b.div(num, b.add(b.f64(1.0), z));
+}
+
+// ---- Philox4x32-10 and the uniform mappings -----------------------------------
+// runtime/Philox.h documents how kiln numbers its draws (key, counter, which
+// words an element uses); these are the arithmetic parts.
+
+/// One Philox4x32 bijection (Salmon et al., SC'11; Random123's philox4x32_10):
+/// 10 rounds of (hi, lo) = M * c (32x32 -> 64 bits) and a Weyl key schedule.
+template <class B>
+std::array<typename B::I32, 4> philox4x32_10(B &b, typename B::I32 c0, typename B::I32 c1,
+                                             typename B::I32 c2, typename B::I32 c3,
+                                             typename B::I32 k0, typename B::I32 k1) {
+  using I = typename B::I32;
+  const I m0 = b.i32(int32_t(0xD2511F53u)), m1 = b.i32(int32_t(0xCD9E8D57u));
+  const I w0 = b.i32(int32_t(0x9E3779B9u)), w1 = b.i32(int32_t(0xBB67AE85u));
+  for (int round = 0; round < 10; ++round) {
+    I hi0 = b.umulhi(m0, c0), lo0 = b.imul(m0, c0);
+    I hi1 = b.umulhi(m1, c2), lo1 = b.imul(m1, c2);
+    I n0 = b.ixor(b.ixor(hi1, c1), k0);
+    I n2 = b.ixor(b.ixor(hi0, c3), k1);
+    c0 = n0;
+    c1 = lo1;
+    c2 = n2;
+    c3 = lo0;
+    k0 = b.iadd(k0, w0);
+    k1 = b.iadd(k1, w1);
+  }
+  return {c0, c1, c2, c3};
+}
+
+/// The top 24 bits of a word as a float in [0, 1): (w >> 8) * 2^-24 (exact).
+template <class B> typename B::F32 uniform_f32_from_word(B &b, typename B::I32 w) {
+  return b.mul(b.sitofp32(b.lshr(w, 8)), b.f32(0x1p-24f));
+}
+
+/// The top 53 bits of the 64-bit word (hi:lo) as a double in [0, 1):
+/// (u64 >> 11) * 2^-53, exact. Computed as hi * 2^-32 + (lo >> 11) * 2^-53,
+/// each 32-bit part converted exactly by the 2^52 magic-number trick
+/// (fromBits(0x4330000000000000 | v) - 2^52 = v for v < 2^52), so the only
+/// conversions are bit casts (vectorizes without 64-bit int -> double
+/// instructions); the sum is exact, so the bits equal double(u64 >> 11)*2^-53.
+template <class B>
+typename B::F64 uniform_f64_from_words(B &b, typename B::I32 lo, typename B::I32 hi) {
+  using F = typename B::F64;
+  const typename B::I64 magicBits = b.i64(0x4330000000000000ll);
+  const F magic = b.f64(0x1p52);
+  F dhi = b.sub(b.fromBits(b.ior(magicBits, b.zext(hi))), magic);
+  F dlo = b.sub(b.fromBits(b.ior(magicBits, b.zext(b.lshr(lo, 11)))), magic);
+  return b.add(b.mul(dhi, b.f64(0x1p-32)), b.mul(dlo, b.f64(0x1p-53)));
+}
+
+} // namespace kiln::runtime::mathgen

@@ -1,0 +1,208 @@
+// MathGen: every generator instantiated with CheckedEval (one value type,
+// run-time kinds, 4 lanes: what an LLVM IR evaluator sees) gives bitwise the
+// results of the ScalarEval instantiation the interpreter runs, lane by lane.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "runtime/MathGen.h"
+#include "runtime/MathScalar.h"
+#include "tests/unit/runtime/core/CheckedEval.h"
+
+namespace mathgen = kiln::runtime::mathgen;
+using mathgen::ScalarEval;
+using mathgen::testing::CheckedEval;
+using mathgen::testing::kLanes;
+using mathgen::testing::Val;
+
+namespace {
+
+std::vector<float> inputsF32() {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          1.0f,
+                          -1.0f,
+                          inf,
+                          -inf,
+                          std::numeric_limits<float>::quiet_NaN(),
+                          1e-45f,
+                          -1e-45f,
+                          1e-40f,
+                          1.17549435e-38f,
+                          3.4028235e38f,
+                          -3.4028235e38f,
+                          0.625f,
+                          -0.625f,
+                          88.72f,
+                          89.0f,
+                          -103.9f,
+                          -104.0f,
+                          0.5f,
+                          2.0f,
+                          0.70710677f,
+                          1.5f,
+                          10.0f,
+                          -10.0f,
+                          100.0f};
+  std::mt19937 g(7);
+  for (int i = 0; i < 4000; ++i)
+    v.push_back(std::bit_cast<float>(uint32_t(g())));
+  std::uniform_real_distribution<float> d(-20.0f, 20.0f);
+  for (int i = 0; i < 4000; ++i)
+    v.push_back(d(g));
+  while (v.size() % kLanes)
+    v.push_back(0.25f);
+  return v;
+}
+
+std::vector<double> inputsF64() {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> v = {0.0,
+                           -0.0,
+                           1.0,
+                           -1.0,
+                           inf,
+                           -inf,
+                           std::numeric_limits<double>::quiet_NaN(),
+                           5e-324,
+                           -5e-324,
+                           1e-310,
+                           2.2250738585072014e-308,
+                           1.7976931348623157e308,
+                           -1.7976931348623157e308,
+                           0.625,
+                           -0.625,
+                           709.78,
+                           710.0,
+                           -745.1,
+                           -746.0,
+                           0.5,
+                           2.0,
+                           1.4142135623730951,
+                           1.4142135623730954,
+                           10.0,
+                           -10.0,
+                           100.0};
+  std::mt19937_64 g(7);
+  for (int i = 0; i < 4000; ++i)
+    v.push_back(std::bit_cast<double>(uint64_t(g())));
+  std::uniform_real_distribution<double> d(-40.0, 40.0);
+  for (int i = 0; i < 4000; ++i)
+    v.push_back(d(g));
+  while (v.size() % kLanes)
+    v.push_back(0.25);
+  return v;
+}
+
+/// Runs gen over all inputs, kLanes at a time, with both evaluators and
+/// compares bit patterns. Returns the checked evaluator's op count for one
+/// call (every call runs the same straight-line sequence).
+template <class T, class Gen> int64_t expectSameBits(const char *what, Gen gen) {
+  const std::vector<T> in = [] {
+    if constexpr (std::is_same_v<T, float>)
+      return inputsF32();
+    else
+      return inputsF64();
+  }();
+  int64_t opsPerCall = 0;
+  int mismatches = 0;
+  for (size_t i = 0; i < in.size(); i += kLanes) {
+    std::array<T, kLanes> x;
+    for (int l = 0; l < kLanes; ++l)
+      x[l] = in[i + size_t(l)];
+    CheckedEval c;
+    Val r;
+    if constexpr (std::is_same_v<T, float>)
+      r = gen(c, CheckedEval::ofF32(x));
+    else
+      r = gen(c, CheckedEval::ofF64(x));
+    opsPerCall = c.ops;
+    for (int l = 0; l < kLanes; ++l) {
+      ScalarEval s;
+      T want = gen(s, x[l]);
+      T got = CheckedEval::get<T>(r, l);
+      if (std::bit_cast<std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>(got) !=
+              std::bit_cast<std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>(want) &&
+          mismatches++ < 5)
+        ADD_FAILURE() << what << "(" << x[l] << "): checked " << got << ", scalar " << want;
+    }
+  }
+  std::printf("%s: %lld evaluator ops per call\n", what, (long long)opsPerCall);
+  return opsPerCall;
+}
+
+} // namespace
+
+TEST(MathGen, CheckedEvaluatorMatchesScalar) {
+  expectSameBits<float>("exp_f32", [](auto &b, auto x) { return mathgen::exp_f32(b, x); });
+  expectSameBits<double>("exp_f64", [](auto &b, auto x) { return mathgen::exp_f64(b, x); });
+  expectSameBits<float>("log_f32", [](auto &b, auto x) { return mathgen::log_f32(b, x); });
+  expectSameBits<double>("log_f64", [](auto &b, auto x) { return mathgen::log_f64(b, x); });
+  expectSameBits<float>("tanh_f32", [](auto &b, auto x) { return mathgen::tanh_f32(b, x); });
+  expectSameBits<double>("tanh_f64", [](auto &b, auto x) { return mathgen::tanh_f64(b, x); });
+  expectSameBits<float>("sigmoid_f32", [](auto &b, auto x) { return mathgen::sigmoid_f32(b, x); });
+  expectSameBits<double>("sigmoid_f64", [](auto &b, auto x) { return mathgen::sigmoid_f64(b, x); });
+}
+
+TEST(MathGen, PhiloxAndUniformsMatchScalar) {
+  std::mt19937 g(3);
+  for (int iter = 0; iter < 200; ++iter) {
+    std::array<int32_t, kLanes> w[6];
+    for (auto &a : w)
+      for (auto &x : a)
+        x = int32_t(g());
+    CheckedEval c;
+    auto out = mathgen::philox4x32_10(c, CheckedEval::ofI32(w[0]), CheckedEval::ofI32(w[1]),
+                                      CheckedEval::ofI32(w[2]), CheckedEval::ofI32(w[3]),
+                                      CheckedEval::ofI32(w[4]), CheckedEval::ofI32(w[5]));
+    Val uf = mathgen::uniform_f32_from_word(c, out[0]);
+    Val ud = mathgen::uniform_f64_from_words(c, out[1], out[2]);
+    for (int l = 0; l < kLanes; ++l) {
+      ScalarEval s;
+      auto want = mathgen::philox4x32_10(s, w[0][l], w[1][l], w[2][l], w[3][l], w[4][l], w[5][l]);
+      for (int j = 0; j < 4; ++j)
+        EXPECT_EQ(CheckedEval::get<int32_t>(out[j], l), want[j]);
+      EXPECT_EQ(std::bit_cast<uint32_t>(CheckedEval::get<float>(uf, l)),
+                std::bit_cast<uint32_t>(mathgen::uniform_f32_from_word(s, want[0])));
+      EXPECT_EQ(std::bit_cast<uint64_t>(CheckedEval::get<double>(ud, l)),
+                std::bit_cast<uint64_t>(mathgen::uniform_f64_from_words(s, want[1], want[2])));
+    }
+  }
+}
+
+TEST(MathGen, UniformF64EqualsTheIntegerConversion) {
+  // The magic-number conversion must give exactly double(u64 >> 11) * 2^-53.
+  std::mt19937_64 g(5);
+  ScalarEval s;
+  std::vector<uint64_t> words = {0,          ~0ull,         1ull << 11,           (1ull << 11) - 1,
+                                 1ull << 63, 0xffffffffull, 0xffffffff00000000ull};
+  for (int i = 0; i < 100000; ++i)
+    words.push_back(g());
+  for (uint64_t u : words) {
+    double want = double(u >> 11) * 0x1.0p-53;
+    double got =
+        mathgen::uniform_f64_from_words(s, int32_t(uint32_t(u)), int32_t(uint32_t(u >> 32)));
+    ASSERT_EQ(std::bit_cast<uint64_t>(got), std::bit_cast<uint64_t>(want)) << u;
+  }
+}
+
+TEST(MathGen, CheckedEvaluatorRejectsKindMismatches) {
+  // What an IRBuilder would assert on: the checker must catch it too.
+  CheckedEval c;
+  Val f = c.f32(1.0f), d = c.f64(1.0), i = c.i32(1), m = c.lt(f, f);
+  EXPECT_THROW(c.add(f, d), std::logic_error);
+  EXPECT_THROW(c.add(i, i), std::logic_error);
+  EXPECT_THROW(c.iadd(i, c.i64(1)), std::logic_error);
+  EXPECT_THROW(c.select(f, f, f), std::logic_error);
+  EXPECT_THROW(c.select(m, f, d), std::logic_error);
+  EXPECT_THROW(c.sitofp64(i), std::logic_error);
+  EXPECT_THROW(c.shl(i, 32), std::logic_error);
+  EXPECT_THROW(c.umulhi(c.i64(1), c.i64(1)), std::logic_error);
+  EXPECT_NO_THROW(c.fromBits(c.bits(d)));
+}
