@@ -5,6 +5,7 @@
 #include "codegen/KernelEmitter.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <unordered_map>
 
@@ -15,10 +16,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/MDBuilder.h"
-#if __has_include("runtime/MathGen.h")
 #include "runtime/MathGen.h"
-#define KILN_HAVE_MATHGEN 1
-#endif
 
 namespace kiln::codegen {
 
@@ -46,6 +44,38 @@ unsigned vectorBitsFor(const std::string &features) {
 }
 
 namespace {
+
+// ---- draws at element offsets (runtime/Philox.h's numbering) ------------------
+// Written over the evaluator concept, like runtime/MathGen.h, from its
+// Philox and uniform generators: element o of (seed, stream) of f32 uses
+// block o/4, word o%4; of f64, block o/2, words 2(o%2) and 2(o%2)+1.
+
+template <class B>
+std::array<typename B::I32, 4> philoxBlock(B &b, typename B::I64 seed, typename B::I64 stream,
+                                           typename B::I64 block) {
+  return runtime::mathgen::philox4x32_10(b, b.itrunc(block), b.itrunc(b.lshr(block, 32)),
+                                         b.itrunc(stream), b.itrunc(b.lshr(stream, 32)),
+                                         b.itrunc(seed), b.itrunc(b.lshr(seed, 32)));
+}
+
+template <class B>
+typename B::F32 uniformF32At(B &b, typename B::I64 seed, typename B::I64 stream,
+                             typename B::I64 o) {
+  auto w = philoxBlock(b, seed, stream, b.lshr(o, 2));
+  auto j = b.itrunc(b.iand(o, b.i64(3)));
+  auto lo = b.select(b.ieq(j, b.i32(0)), w[0], w[1]);
+  auto hi = b.select(b.ieq(j, b.i32(2)), w[2], w[3]);
+  return runtime::mathgen::uniform_f32_from_word(b, b.select(b.ilt(j, b.i32(2)), lo, hi));
+}
+
+template <class B>
+typename B::F64 uniformF64At(B &b, typename B::I64 seed, typename B::I64 stream,
+                             typename B::I64 o) {
+  auto w = philoxBlock(b, seed, stream, b.lshr(o, 1));
+  auto odd = b.ieq(b.iand(o, b.i64(1)), b.i64(1));
+  return runtime::mathgen::uniform_f64_from_words(b, b.select(odd, w[2], w[0]),
+                                                  b.select(odd, w[3], w[1]));
+}
 
 /// Elements of work per parallel task: ~100 µs of elementwise math.
 constexpr int64_t kTaskElems = 64 * 1024;
@@ -411,25 +441,17 @@ private:
       o = b.CreateAdd(o, llvm::ConstantDataVector::get(ctx_, iota));
     }
     IrEval ev(b, p.lanes);
-#ifndef KILN_HAVE_MATHGEN
-    (void)key; (void)o; (void)ev;
-    KILN_UNREACHABLE("random draws need runtime/MathGen.h");
-#else
     Value *seed = splat(p.env->seed[size_t(key)], p.lanes);
     Value *stream = splat(p.env->stream[size_t(key)], p.lanes);
     bool f32 = vs.elem == ElemType::F32;
-    if (op.is(OpKind::RandomNormal))
-      return f32 ? runtime::mathgen::normal_f32_at(ev, seed, stream, o)
-                 : runtime::mathgen::normal_f64_at(ev, seed, stream, o);
-    Value *u = f32 ? runtime::mathgen::uniform_f32_at(ev, seed, stream, o)
-                   : runtime::mathgen::uniform_f64_at(ev, seed, stream, o);
+    KILN_ASSERT(!op.is(OpKind::RandomNormal), "planKernel keeps random_normal interpreted");
+    Value *u = f32 ? uniformF32At(ev, seed, stream, o) : uniformF64At(ev, seed, stream, o);
     if (op.is(OpKind::RandomUniform))
       return u;
     // bernoulli (KernelsRandom.cpp): u < p ? 1 : 0
     Value *prob = eval(op.operand(0), p);
     return b.CreateSelect(b.CreateFCmpOLT(u, prob), f32 ? ev.f32(1.0f) : ev.f64(1.0),
                           f32 ? ev.f32(0.0f) : ev.f64(0.0));
-#endif
   }
 
   // ---- op semantics (runtime/KernelsElementwise.cpp) ------------------------------
@@ -458,27 +480,17 @@ private:
   }
 
   Value *floatOp(OpKind k, const std::vector<Value *> &x, bool f32, IrEval &ev, unsigned lanes) {
-#ifdef KILN_HAVE_MATHGEN
     namespace mg = runtime::mathgen;
-#endif
     Value *zero = f32 ? ev.f32(0.0f) : ev.f64(0.0);
     switch (k) {
     case OpKind::Neg: return b.CreateFNeg(x[0]);
     case OpKind::Abs: return ev.fabs(x[0]);
     case OpKind::Sqrt: return ev.sqrt(x[0]);
     case OpKind::Relu: return b.CreateSelect(b.CreateFCmpOLT(x[0], zero), zero, x[0]);
-#ifdef KILN_HAVE_MATHGEN
     case OpKind::Exp: return f32 ? mg::exp_f32(ev, x[0]) : mg::exp_f64(ev, x[0]);
-#endif
-#ifdef KILN_HAVE_MATHGEN
     case OpKind::Log: return f32 ? mg::log_f32(ev, x[0]) : mg::log_f64(ev, x[0]);
-#endif
-#ifdef KILN_HAVE_MATHGEN
     case OpKind::Tanh: return f32 ? mg::tanh_f32(ev, x[0]) : mg::tanh_f64(ev, x[0]);
-#endif
-#ifdef KILN_HAVE_MATHGEN
     case OpKind::Sigmoid: return f32 ? mg::sigmoid_f32(ev, x[0]) : mg::sigmoid_f64(ev, x[0]);
-#endif
     case OpKind::Add: return b.CreateFAdd(x[0], x[1]);
     case OpKind::Sub: return b.CreateFSub(x[0], x[1]);
     case OpKind::Mul: return b.CreateFMul(x[0], x[1]);
@@ -489,9 +501,6 @@ private:
     case OpKind::Min: // (x < y || x != x) ? x : y
       return b.CreateSelect(b.CreateOr(b.CreateFCmpOLT(x[0], x[1]), b.CreateFCmpUNO(x[0], x[0])),
                             x[0], x[1]);
-#ifdef KILN_HAVE_MATHGEN
-    case OpKind::Pow: return f32 ? mg::pow_f32(ev, x[0], x[1]) : mg::pow_f64(ev, x[0], x[1]);
-#endif
     case OpKind::Eq: return boolByte(b.CreateFCmpOEQ(x[0], x[1]), lanes);
     case OpKind::Ne: return boolByte(b.CreateFCmpUNE(x[0], x[1]), lanes);
     case OpKind::Lt: return boolByte(b.CreateFCmpOLT(x[0], x[1]), lanes);

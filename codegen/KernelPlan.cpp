@@ -242,11 +242,10 @@ private:
           return false;
         reduced.push_back(op->result());
       } else if (op->has(ir::kRandom)) {
-#if !__has_include("runtime/MathGen.h")
-        return fail("random draws need runtime/MathGen.h");
-#endif
         if (!isFloatElem(t.elem()))
           return fail("random draws of " + t.str());
+        if (op->is(OpKind::RandomNormal)) // Box-Muller needs kiln's own sin/cos (MathGen)
+          return fail("random_normal is interpreted until kiln's own sin/cos exist");
         if (op->numOperands() == 0) {
           if (!t.hasStaticShape())
             return fail("random draw of dynamic shape without a shape operand");
@@ -289,19 +288,9 @@ private:
     return v && (v->isNumber() || v->isBool()) && op.result()->type().hasStaticShape();
   }
 
-  static bool elementwiseSupported(const Operation &op) {
-    ir::ElemType e = op.operand(op.is(OpKind::Select) ? 1 : 0)->type().elem();
-#if !__has_include("runtime/MathGen.h")
-    if (op.is(OpKind::Exp) || op.is(OpKind::Log) || op.is(OpKind::Tanh) || op.is(OpKind::Sigmoid) || op.is(OpKind::Pow))
-      return false;
-#endif
-    switch (op.kind()) {
-    case OpKind::Pow:
-      return isFloatElem(e); // integer pow loops: the interpreter's
-    default:
-      return true;
-    }
-  }
+  // Every elementwise op but pow, whose interpreter kernel is std::pow until
+  // kiln's own pow is in runtime/MathGen.h.
+  static bool elementwiseSupported(const Operation &op) { return !op.is(OpKind::Pow); }
 
   // A member's declared type must hold the values the kernel makes: where it
   // varies along a space dimension its declared size must be dynamic or that
@@ -339,8 +328,10 @@ private:
     int axis = KernelPlan::reductionAxis(op);
     if (axis < -1 || axis >= plan_.rank())
       return fail("reduction axis out of range");
-    if (op.is(OpKind::ReduceArgmax) && axis != plan_.rank() - 1)
-      return fail("argmax along an axis other than the last");
+    if (op.is(OpKind::ReduceArgmax) && axis >= 0)
+      for (int d = axis + 1; d < plan_.rank(); ++d) // argmax scans contiguous runs only
+        if (plan_.space[size_t(d)].size != 1)
+          return fail("argmax along an axis other than the last");
     if (axis < 0 && plan_.rank() > 1)
       for (int d = 0; d + 1 < plan_.rank(); ++d)
         if (plan_.space[size_t(d)].size != 1)
