@@ -113,16 +113,16 @@ double reduceSumRun(const double *x, int64_t n);
 
 // ---- linear algebra and shape --------------------------------------------------
 /// op(a) @ op(b) for rank-2 float tensors, op = transpose when the flag is
-/// set. Fails when the inner dimensions differ. Computed with Eigen's GEMM
-/// over fixed row blocks of the output (kMatmulRowBlock rows) so the result
-/// does not depend on the number of threads.
-inline constexpr int64_t kMatmulRowBlock = 64;
+/// set. Fails when the inner dimensions differ. Computed by kiln's GEMM
+/// (runtime/Gemm.h): each output element is one fma chain over k in
+/// increasing order starting from +0.0, so the bits do not depend on the
+/// number of threads or on the CPU's vector ISA.
 KernelResult matmul(const Tensor &a, const Tensor &b, bool transposeA, bool transposeB);
 
-/// Raw row-major GEMM for code outside the VM (components) that wants the
-/// same deterministic product: c[m,n] = op(a) @ op(b), lda/ldb/ldc are row
-/// strides in elements. a is [m,k] (or [k,m] when transposed), b is [k,n]
-/// (or [n,k]).
+/// The same product on raw dense row-major arrays, for code outside the VM
+/// (components): c[m,n] = op(a) @ op(b); a is [m,k] (or [k,m] when
+/// transposed), b is [k,n] (or [n,k]), all without padding between rows.
+/// runtime/Gemm.h has the general form (leading dimensions, epilogue).
 void gemm(const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k,
           bool transposeA, bool transposeB);
 void gemm(const double *a, const double *b, double *c, int64_t m, int64_t n, int64_t k,
@@ -185,10 +185,19 @@ inline constexpr int64_t kParallelThreshold = 64 * 1024;
 // the JIT's process and call from generated code, so compiled kernels use the
 // very same GEMM, fixed-order sums and random draws as the interpreter.
 extern "C" {
-void kiln_rt_gemm_f32(const float *a, const float *b, float *c, int64_t m, int64_t n,
-                      int64_t k, int32_t transposeA, int32_t transposeB);
-void kiln_rt_gemm_f64(const double *a, const double *b, double *c, int64_t m, int64_t n,
-                      int64_t k, int32_t transposeA, int32_t transposeB);
+/// kiln::runtime::gemm::sgemm / dgemm (runtime/Gemm.h): C[m,n] = op(A) @ op(B)
+/// with leading dimensions; `epilogue` (may be null) is called with `ctx`
+/// once per finished output tile, as gemm::Epilogue documents.
+typedef void (*kiln_rt_sgemm_epilogue)(void *ctx, float *c, int64_t ldc, int64_t row0,
+                                       int64_t col0, int64_t rows, int64_t cols);
+typedef void (*kiln_rt_dgemm_epilogue)(void *ctx, double *c, int64_t ldc, int64_t row0,
+                                       int64_t col0, int64_t rows, int64_t cols);
+void kiln_rt_sgemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, int32_t transA,
+                   const float *b, int64_t ldb, int32_t transB, float *c, int64_t ldc,
+                   kiln_rt_sgemm_epilogue epilogue, void *ctx);
+void kiln_rt_dgemm(int64_t m, int64_t n, int64_t k, const double *a, int64_t lda, int32_t transA,
+                   const double *b, int64_t ldb, int32_t transB, double *c, int64_t ldc,
+                   kiln_rt_dgemm_epilogue epilogue, void *ctx);
 float kiln_rt_sum_run_f32(const float *x, int64_t n);
 double kiln_rt_sum_run_f64(const double *x, int64_t n);
 /// out[i] = draw at offset counter + i of (seed, stream), i < n.

@@ -1,77 +1,21 @@
-// Matrix products through Eigen's GEMM on row-major maps, split into fixed
-// row blocks so the result does not depend on the number of threads.
-//
-// Why fixed blocks: Eigen's own OpenMP GEMM splits the output by thread
-// count, and its micro-kernels take different code paths (different
-// accumulation orders) for rows at different positions in a split, so the
-// bits would change with OMP_NUM_THREADS. We switch Eigen's threading off
-// and parallelize over blocks of kMatmulRowBlock output rows ourselves.
-#include <Eigen/Core>
-#include <cstring>
-#include <mutex>
-
+// matmul and the raw gemm of Kernels.h: shape checks, then kiln's GEMM
+// (runtime/Gemm.h), whose result is one fma chain per output element and so
+// does not depend on threads or on the CPU's vector ISA.
+#include "runtime/Gemm.h"
 #include "runtime/KernelsInternal.h"
 
 namespace kiln::runtime::kernels {
 
-namespace {
-
-void disableEigenThreads() {
-  // Process-wide Eigen setting, set once: every kiln GEMM parallelizes itself.
-  static std::once_flag once;
-  std::call_once(once, [] { Eigen::setNbThreads(1); });
-}
-
-template <class T>
-void gemmTyped(const T *a, const T *b, T *c, int64_t m, int64_t n, int64_t k, bool ta,
-               bool tb) {
-  if (m == 0 || n == 0)
-    return;
-  if (k == 0) {
-    std::memset(c, 0, sizeof(T) * static_cast<size_t>(m * n));
-    return;
-  }
-  disableEigenThreads();
-  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using CMap = Eigen::Map<const Mat>;
-  using MMap = Eigen::Map<Mat>;
-  const CMap A(a, ta ? k : m, ta ? m : k);
-  const CMap B(b, tb ? n : k, tb ? k : n);
-  const int64_t blocks = (m + kMatmulRowBlock - 1) / kMatmulRowBlock;
-  auto block = [&](int64_t bi) {
-    const int64_t r0 = bi * kMatmulRowBlock;
-    const int64_t rows = std::min(kMatmulRowBlock, m - r0);
-    MMap C(c + r0 * n, rows, n);
-    if (!ta && !tb)
-      C.noalias() = A.middleRows(r0, rows) * B;
-    else if (!ta && tb)
-      C.noalias() = A.middleRows(r0, rows) * B.transpose();
-    else if (ta && !tb)
-      C.noalias() = A.middleCols(r0, rows).transpose() * B;
-    else
-      C.noalias() = A.middleCols(r0, rows).transpose() * B.transpose();
-  };
-  // Worth the fork only for a few MFLOP.
-  if (blocks > 1 && m * n * k >= (int64_t(1) << 18)) {
-#pragma omp parallel for schedule(static)
-    for (int64_t bi = 0; bi < blocks; ++bi)
-      block(bi);
-  } else {
-    for (int64_t bi = 0; bi < blocks; ++bi)
-      block(bi);
-  }
-}
-
-} // namespace
-
 void gemm(const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k,
           bool transposeA, bool transposeB) {
-  gemmTyped(a, b, c, m, n, k, transposeA, transposeB);
+  runtime::gemm::sgemm(m, n, k, a, transposeA ? m : k, transposeA, b, transposeB ? k : n,
+                       transposeB, c, n);
 }
 
 void gemm(const double *a, const double *b, double *c, int64_t m, int64_t n, int64_t k,
           bool transposeA, bool transposeB) {
-  gemmTyped(a, b, c, m, n, k, transposeA, transposeB);
+  runtime::gemm::dgemm(m, n, k, a, transposeA ? m : k, transposeA, b, transposeB ? k : n,
+                       transposeB, c, n);
 }
 
 KernelResult matmul(const Tensor &a, const Tensor &b, bool ta, bool tb) {
@@ -90,21 +34,10 @@ KernelResult matmul(const Tensor &a, const Tensor &b, bool ta, bool tb) {
                                  detail::shapeStr(b.shape()) + (tb ? ".T" : "") + ")");
   Tensor out = Tensor::empty(a.dtype(), {m, n});
   if (a.dtype() == ir::ElemType::F32)
-    gemmTyped(a.data<float>(), b.data<float>(), out.data<float>(), m, n, ka, ta, tb);
+    gemm(a.data<float>(), b.data<float>(), out.data<float>(), m, n, ka, ta, tb);
   else
-    gemmTyped(a.data<double>(), b.data<double>(), out.data<double>(), m, n, ka, ta, tb);
+    gemm(a.data<double>(), b.data<double>(), out.data<double>(), m, n, ka, ta, tb);
   return KernelResult::success(std::move(out));
 }
 
 } // namespace kiln::runtime::kernels
-
-extern "C" {
-void kiln_rt_gemm_f32(const float *a, const float *b, float *c, int64_t m, int64_t n,
-                      int64_t k, int32_t transposeA, int32_t transposeB) {
-  kiln::runtime::kernels::gemm(a, b, c, m, n, k, transposeA != 0, transposeB != 0);
-}
-void kiln_rt_gemm_f64(const double *a, const double *b, double *c, int64_t m, int64_t n,
-                      int64_t k, int32_t transposeA, int32_t transposeB) {
-  kiln::runtime::kernels::gemm(a, b, c, m, n, k, transposeA != 0, transposeB != 0);
-}
-}

@@ -11,6 +11,7 @@ PACKAGES=(
   libeigen3-dev                    # Eigen 3.4
   libgtest-dev libgmock-dev        # GoogleTest
   libbenchmark-dev                 # Google Benchmark
+  libopenblas-dev                  # OpenBLAS: a reference in bench/runtime/MatmulBench.cpp only
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libffi-dev libcurl4-openssl-dev
                                    # libraries LLVM's CMake config asks for
   clang-19 libclang-rt-19-dev      # libFuzzer (make fuzz; CI runs every fuzz target briefly)

@@ -1,60 +1,142 @@
-// matmul [256, 784] x [784, 256] (an RBM layer on an MNIST batch) through
-// kernels::matmul (fixed 64-row blocks, Eigen single-threaded per block) and
-// through raw Eigen with its own threading, in the same process; plus the
-// transposed variants the RBM update uses. Counter: FLOP/s.
+// f32 matrix products: kiln's GEMM (runtime/Gemm.h, the kernels' ISA picked
+// at run time) against two references measured in the same run:
+//   EigenHost  Eigen 3.4 compiled with -march=native, one thread
+//   OpenBLAS   Debian's libopenblas (its DYNAMIC_ARCH kernels for the host),
+//              as many threads as OpenMP gives kiln (omp_get_max_threads)
+// on the shapes of an RBM layer on an MNIST batch (v0[100,784] @ W[784,256],
+// 256 rows, and the weight update v0.T @ h: transA), a large square and a
+// tiny one. Counter: GFLOP/s (2mnk per product, real time). Run it with
+// OMP_NUM_THREADS=1 / 2 and feed --benchmark_format=json to
+// bench/runtime/gemm_table.py for the kiln/reference ratios.
+//
+// Also kiln through kernels::matmul (tensor in, tensor out: what the VM
+// calls) and kiln forced to the scalar level (the std::fma fallback).
 #include <benchmark/benchmark.h>
 
-#include <Eigen/Core>
+#include <omp.h>
+#include <string>
 
+#include "MatmulRefs.h"
+#include "runtime/Gemm.h"
 #include "runtime/Kernels.h"
+
+#ifdef KILN_BENCH_OPENBLAS
+#include <cblas.h>
+#endif
 
 using kiln::ir::ElemType;
 using kiln::runtime::Tensor;
+namespace gemm = kiln::runtime::gemm;
 namespace kernels = kiln::runtime::kernels;
 
 namespace {
 
-constexpr int64_t M = 256, K = 784, N = 256;
+struct Operands {
+  int64_t m, n, k;
+  bool ta;
+  Tensor a, b, c;
+  explicit Operands(const benchmark::State &state)
+      : m(state.range(0)), n(state.range(1)), k(state.range(2)), ta(state.range(3) != 0),
+        a(kernels::randomUniform(ElemType::F32, ta ? std::vector<int64_t>{k, m} : std::vector<int64_t>{m, k}, 1, 1, 0)),
+        b(kernels::randomUniform(ElemType::F32, {k, n}, 1, 2, 0)),
+        c(Tensor::zeros(ElemType::F32, {m, n})) {}
+  int64_t lda() const { return ta ? m : k; }
+};
 
-void setFlops(benchmark::State &state) {
-  state.counters["FLOP/s"] = benchmark::Counter(double(2 * M * N * K) * double(state.iterations()),
-                                                benchmark::Counter::kIsRate);
+void setFlops(benchmark::State &state, const Operands &op) {
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2e-9 * double(op.m) * double(op.n) * double(op.k) * double(state.iterations()),
+      benchmark::Counter::kIsRate);
 }
 
-void BM_MatmulKernels(benchmark::State &state) {
-  bool ta = state.range(0) & 1, tb = state.range(0) & 2;
-  Tensor a = kernels::randomUniform(ElemType::F32, ta ? std::vector<int64_t>{K, M} : std::vector<int64_t>{M, K}, 1, 1, 0);
-  Tensor b = kernels::randomUniform(ElemType::F32, tb ? std::vector<int64_t>{N, K} : std::vector<int64_t>{K, N}, 1, 2, 0);
-  kernels::matmul(a, b, ta, tb); // warm the pool
+void BM_Kiln(benchmark::State &state) {
+  Operands op(state);
   for (auto _ : state) {
-    Tensor c = kernels::matmul(a, b, ta, tb).value;
+    gemm::sgemm(op.m, op.n, op.k, op.a.data<float>(), op.lda(), op.ta, op.b.data<float>(), op.n,
+                false, op.c.data<float>(), op.n);
+    benchmark::DoNotOptimize(op.c.raw());
+    benchmark::ClobberMemory();
+  }
+  setFlops(state, op);
+}
+
+void BM_KilnScalar(benchmark::State &state) {
+  const gemm::Isa saved = gemm::activeIsa();
+  gemm::setIsaForTesting(gemm::Isa::Scalar);
+  BM_Kiln(state);
+  gemm::setIsaForTesting(saved);
+}
+
+void BM_KilnMatmul(benchmark::State &state) {
+  Operands op(state);
+  kernels::matmul(op.a, op.b, op.ta, false); // warm the pool
+  for (auto _ : state) {
+    Tensor c = kernels::matmul(op.a, op.b, op.ta, false).value;
     benchmark::DoNotOptimize(c.raw());
   }
-  setFlops(state);
+  setFlops(state, op);
 }
 
-void BM_MatmulEigen(benchmark::State &state) {
-  using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  Tensor a = kernels::randomUniform(ElemType::F32, {M, K}, 1, 1, 0);
-  Tensor b = kernels::randomUniform(ElemType::F32, {K, N}, 1, 2, 0);
-  Eigen::Map<const Mat> A(a.data<float>(), M, K), B(b.data<float>(), K, N);
-  // Eigen's own OpenMP threading, as a library user would get it (kiln's
-  // kernels switch it off for determinism; re-enable it for this baseline).
-  Eigen::setNbThreads(int(state.range(0)));
-  Tensor::zeros(ElemType::F32, {M, N}); // warm the pool
+void BM_EigenHost(benchmark::State &state) {
+  Operands op(state);
   for (auto _ : state) {
-    Tensor c = Tensor::empty(ElemType::F32, {M, N});
-    Eigen::Map<Mat> C(c.data<float>(), M, N);
-    C.noalias() = A * B;
-    benchmark::DoNotOptimize(c.raw());
+    kiln::bench::eigenHostSgemm(op.m, op.n, op.k, op.a.data<float>(), op.ta, op.b.data<float>(),
+                                false, op.c.data<float>());
+    benchmark::DoNotOptimize(op.c.raw());
+    benchmark::ClobberMemory();
   }
-  Eigen::setNbThreads(1);
-  setFlops(state);
+  setFlops(state, op);
 }
 
-BENCHMARK(BM_MatmulKernels)->ArgName("flags")->DenseRange(0, 3)->MinTime(0.3)->UseRealTime();
-BENCHMARK(BM_MatmulEigen)->ArgName("threads")->Arg(1)->Arg(2)->MinTime(0.3)->UseRealTime();
+#ifdef KILN_BENCH_OPENBLAS
+void BM_OpenBLAS(benchmark::State &state) {
+  Operands op(state);
+  openblas_set_num_threads(omp_get_max_threads());
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, op.ta ? CblasTrans : CblasNoTrans, CblasNoTrans, int(op.m),
+                int(op.n), int(op.k), 1.0f, op.a.data<float>(), int(op.lda()), op.b.data<float>(),
+                int(op.n), 0.0f, op.c.data<float>(), int(op.n));
+    benchmark::DoNotOptimize(op.c.raw());
+    benchmark::ClobberMemory();
+  }
+  setFlops(state, op);
+}
+#endif
+
+/// {m, n, k, transA}.
+void shapes(benchmark::internal::Benchmark *b) {
+  b->ArgNames({"m", "n", "k", "ta"});
+  b->Args({100, 256, 784, 0});  // v0 @ W
+  b->Args({256, 256, 784, 0});  // a 256-row batch
+  b->Args({784, 256, 100, 1});  // v0.T @ h (the RBM weight update)
+  b->Args({1000, 1000, 1000, 0});
+  b->Args({32, 8, 16, 0});      // tiny
+  b->MinTime(0.3)->UseRealTime();
+}
+
+BENCHMARK(BM_Kiln)->Apply(shapes);
+BENCHMARK(BM_EigenHost)->Apply(shapes);
+#ifdef KILN_BENCH_OPENBLAS
+BENCHMARK(BM_OpenBLAS)->Apply(shapes);
+#endif
+BENCHMARK(BM_KilnMatmul)->ArgNames({"m", "n", "k", "ta"})->Args({100, 256, 784, 0})->Args({784, 256, 100, 1})->MinTime(0.3)->UseRealTime();
+BENCHMARK(BM_KilnScalar)->ArgNames({"m", "n", "k", "ta"})->Args({100, 256, 784, 0})->MinTime(0.3)->UseRealTime();
 
 } // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char **argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  benchmark::AddCustomContext("kiln_gemm_isa", gemm::isaName(gemm::activeIsa()));
+  benchmark::AddCustomContext("omp_max_threads", std::to_string(omp_get_max_threads()));
+  benchmark::AddCustomContext("eigen_host_simd", kiln::bench::eigenHostSimd());
+#ifdef KILN_BENCH_OPENBLAS
+  benchmark::AddCustomContext("openblas", "yes");
+#else
+  benchmark::AddCustomContext("openblas", "not found at configure time (libopenblas-dev)");
+#endif
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -149,7 +149,8 @@ TEST(KernelsShape, DimAndStack) {
 TEST(KernelsABI, CEntryPointsMatchTheKernels) {
   Tensor a = randomF32({70, 40}, 60), b = randomF32({40, 30}, 61);
   Tensor c = Tensor::empty(ElemType::F32, {70, 30});
-  kiln_rt_gemm_f32(a.data<float>(), b.data<float>(), c.data<float>(), 70, 30, 40, 0, 0);
+  kiln_rt_sgemm(70, 30, 40, a.data<float>(), 40, 0, b.data<float>(), 30, 0, c.data<float>(), 30,
+                nullptr, nullptr);
   EXPECT_TRUE(c.bitwiseEqual(kernels::matmul(a, b, false, false).value));
   Tensor x = randomF32({10000}, 62);
   EXPECT_EQ(kiln_rt_sum_run_f32(x.data<float>(), 10000),

@@ -1,0 +1,46 @@
+// The micro-kernel table behind runtime/Gemm.h (private to Gemm*.cpp).
+//
+// A micro-kernel computes one MR x NR register tile of C over kc steps of
+// the k loop from packed panels:
+//   pa[p * MR + i] = opA(row i of the tile, p),  pb[p * NR + j] = opB(p, column j),
+// and either starts every accumulator at +0.0 (accumulate == false, the
+// first k block) or loads it from C (later k blocks); then, for p in
+// increasing order, acc(i, j) = fma(pa, pb, acc(i, j)), and stores the full
+// tile to c (row stride ldc). The driver handles partial tiles by running
+// the kernel on a scratch tile.
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/Gemm.h"
+
+namespace kiln::runtime::gemm::detail {
+
+template <class T>
+using MicroKernel = void (*)(int64_t kc, const T *pa, const T *pb, T *c, int64_t ldc,
+                             bool accumulate);
+
+/// One ISA level's kernel for one element type and its blocking: mr x nr
+/// register tile, mc rows of A per cache block (a multiple of mr), kc steps
+/// of k per block.
+template <class T> struct KernelSpec {
+  int mr, nr;
+  int64_t mc, kc;
+  MicroKernel<T> kernel;
+};
+
+struct KernelSet {
+  KernelSpec<float> f32;
+  KernelSpec<double> f64;
+};
+
+/// The largest register tile any level uses (for the driver's edge scratch).
+inline constexpr int kMaxMr = 12, kMaxNr = 32;
+
+/// Defined in GemmKernels.cpp. The AVX2 and AVX-512 sets may only be run on
+/// a CPU that isaSupported() says has them.
+const KernelSet &scalarKernels();
+const KernelSet &avx2Kernels();
+const KernelSet &avx512Kernels();
+
+} // namespace kiln::runtime::gemm::detail

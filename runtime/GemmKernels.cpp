@@ -1,0 +1,139 @@
+// The GEMM micro-kernels of every ISA level and their cache blocking, in one
+// binary built for baseline x86-64: the AVX2 and AVX-512 kernels carry
+// target attributes and Gemm.cpp calls them only on CPUs that have them.
+//
+// Blocking (MR x NR register tile, MC x KC block of packed A kept in L2, a
+// KC x NR micro-panel of packed B kept in L1), chosen for this project's
+// machine (AMD EPYC Zen 3: L1d 32 KiB, L2 512 KiB per core), measured in
+// bench/runtime/MatmulBench.cpp and explained in docs/runtime-core.md:
+//   AVX2 f32: 6 x 16 (12 ymm accumulators), MC 144, KC 256
+//   AVX2 f64: 6 x 8, MC 72, KC 256
+//   AVX-512 f32: 12 x 32 (24 zmm accumulators), MC 144, KC 128
+//   AVX-512 f64: 12 x 16, MC 72, KC 128 (not measured: no AVX-512 here)
+//   scalar: 4 x 4, MC 64, KC 256
+#include <cmath>
+#include <immintrin.h>
+
+#include "runtime/GemmInternal.h"
+
+namespace kiln::runtime::gemm::detail {
+
+// ---- scalar: std::fma, the portable definition of the chain -------------------
+
+namespace scalar {
+
+template <class T, int MR, int NR>
+void microKernel(int64_t kc, const T *pa, const T *pb, T *c, int64_t ldc, bool accumulate) {
+  T acc[MR][NR];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j)
+      acc[i][j] = accumulate ? c[i * ldc + j] : T(0);
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j)
+        acc[i][j] = std::fma(pa[i], pb[j], acc[i][j]);
+    pa += MR;
+    pb += NR;
+  }
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j)
+      c[i * ldc + j] = acc[i][j];
+}
+
+} // namespace scalar
+
+// ---- AVX2 + FMA3 ----------------------------------------------------------------
+
+namespace avx2 {
+
+#define KILN_GEMM_TARGET __attribute__((target("avx2,fma")))
+#define KILN_GEMM_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
+
+struct F32 {
+  using T = float;
+  using Reg = __m256;
+  static constexpr int kLanes = 8;
+  KILN_GEMM_INLINE Reg zero() { return _mm256_setzero_ps(); }
+  KILN_GEMM_INLINE Reg load(const T *p) { return _mm256_loadu_ps(p); }
+  KILN_GEMM_INLINE void store(T *p, Reg v) { _mm256_storeu_ps(p, v); }
+  KILN_GEMM_INLINE Reg broadcast(const T *p) { return _mm256_broadcast_ss(p); }
+  KILN_GEMM_INLINE Reg fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+};
+
+struct F64 {
+  using T = double;
+  using Reg = __m256d;
+  static constexpr int kLanes = 4;
+  KILN_GEMM_INLINE Reg zero() { return _mm256_setzero_pd(); }
+  KILN_GEMM_INLINE Reg load(const T *p) { return _mm256_loadu_pd(p); }
+  KILN_GEMM_INLINE void store(T *p, Reg v) { _mm256_storeu_pd(p, v); }
+  KILN_GEMM_INLINE Reg broadcast(const T *p) { return _mm256_broadcast_sd(p); }
+  KILN_GEMM_INLINE Reg fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_pd(a, b, c); }
+};
+
+#include "runtime/GemmMicroKernel.inc"
+
+#undef KILN_GEMM_INLINE
+#undef KILN_GEMM_TARGET
+
+} // namespace avx2
+
+// ---- AVX-512F -------------------------------------------------------------------
+
+namespace avx512 {
+
+#define KILN_GEMM_TARGET __attribute__((target("avx512f")))
+#define KILN_GEMM_INLINE __attribute__((target("avx512f"), always_inline)) static inline
+
+struct F32 {
+  using T = float;
+  using Reg = __m512;
+  static constexpr int kLanes = 16;
+  KILN_GEMM_INLINE Reg zero() { return _mm512_setzero_ps(); }
+  KILN_GEMM_INLINE Reg load(const T *p) { return _mm512_loadu_ps(p); }
+  KILN_GEMM_INLINE void store(T *p, Reg v) { _mm512_storeu_ps(p, v); }
+  KILN_GEMM_INLINE Reg broadcast(const T *p) { return _mm512_set1_ps(*p); }
+  KILN_GEMM_INLINE Reg fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
+};
+
+struct F64 {
+  using T = double;
+  using Reg = __m512d;
+  static constexpr int kLanes = 8;
+  KILN_GEMM_INLINE Reg zero() { return _mm512_setzero_pd(); }
+  KILN_GEMM_INLINE Reg load(const T *p) { return _mm512_loadu_pd(p); }
+  KILN_GEMM_INLINE void store(T *p, Reg v) { _mm512_storeu_pd(p, v); }
+  KILN_GEMM_INLINE Reg broadcast(const T *p) { return _mm512_set1_pd(*p); }
+  KILN_GEMM_INLINE Reg fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_pd(a, b, c); }
+};
+
+#include "runtime/GemmMicroKernel.inc"
+
+#undef KILN_GEMM_INLINE
+#undef KILN_GEMM_TARGET
+
+} // namespace avx512
+
+// ---- the tables -------------------------------------------------------------------
+
+const KernelSet &scalarKernels() {
+  static const KernelSet set{{4, 4, 64, 256, scalar::microKernel<float, 4, 4>},
+                             {4, 4, 64, 256, scalar::microKernel<double, 4, 4>}};
+  return set;
+}
+
+const KernelSet &avx2Kernels() {
+  static const KernelSet set{{6, 16, 144, 256, avx2::microKernel<avx2::F32, 6, 2>},
+                             {6, 8, 72, 256, avx2::microKernel<avx2::F64, 6, 2>}};
+  return set;
+}
+
+const KernelSet &avx512Kernels() {
+  static const KernelSet set{{12, 32, 144, 128, avx512::microKernel<avx512::F32, 12, 2>},
+                             {12, 16, 72, 128, avx512::microKernel<avx512::F64, 12, 2>}};
+  return set;
+}
+
+static_assert(12 <= kMaxMr && 32 <= kMaxNr, "edge scratch too small for the largest tile");
+
+} // namespace kiln::runtime::gemm::detail
