@@ -6,9 +6,9 @@
 // packed copies stay a few MiB whatever the shape). For each chunk:
 //   1. pack op(A) into MR-row panels and op(B) into NR-column panels, both
 //      cut into k blocks of at most KC and zero-padded to whole panels
-//      (parallel over panels);
+//      (one batch of jobs for the threads, runtime/JobPool.h);
 //   2. compute the output tiles (at most MC rows x a multiple of NR columns,
-//      chosen from the shape alone; parallel, static schedule over tiles):
+//      chosen from the shape alone; a second batch, one job per tile):
 //      for each k block, for each NR panel, for each MR panel, run the
 //      micro-kernel, which starts from +0.0 in the first k block of k and
 //      from the stored C afterwards; after the last k block of k, hand each
@@ -23,12 +23,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <emmintrin.h>
 #include <new>
 #include <omp.h>
 #include <string_view>
 
 #include "ir/Support.h"
 #include "runtime/GemmInternal.h"
+#include "runtime/JobPool.h"
 #include "runtime/Kernels.h"
 
 namespace kiln::runtime::gemm {
@@ -138,7 +140,7 @@ template <class T> const detail::KernelSpec<T> &specFor(Isa isa) {
 // product runs on the calling thread: waking a team costs more than it saves.
 constexpr double kParallelFlops = 8e6;
 // Aim for output tiles of at least this much work, and at most kMaxTiles
-// tiles per chunk: enough to spread over a few cores with a static schedule.
+// tiles per chunk: enough to balance a few cores.
 constexpr double kTileFlops = 2e6;
 constexpr int64_t kMaxTiles = 64;
 // A tile is at least this many NR panels wide, so the packed A block each
@@ -216,71 +218,152 @@ struct Chunk {
 /// The k block holding step p of a chunk: [start, start + size).
 int64_t kBlockSize(const Chunk &ch, int64_t start) { return std::min(ch.kb, ch.depth - start); }
 
-/// Packs MR-row panel `panel` of op(A) over every k block of the chunk: in
-/// block [s, s+kc) the panel occupies pa[rowsPad * s + panel * MR * kc ...],
-/// element (i, p) at offset p * MR + i; rows past the chunk are zero.
-template <class T> void packAPanel(const Problem<T> &pr, const Chunk &ch, int64_t panel, T *pa) {
-  const int mr = pr.spec.mr;
-  const int64_t i0 = panel * mr, live = std::min<int64_t>(mr, ch.rows - i0);
-  for (int64_t s = 0; s < ch.depth; s += ch.kb) {
-    const int64_t kc = kBlockSize(ch, s);
-    T *dst = pa + ch.rowsPad * s + i0 * kc;
-    const int64_t row = ch.r0 + i0, p0 = ch.p0 + s;
-    if (pr.ta) {
-      // op(A)(i, p) = a[p * lda + i]: MR contiguous elements per p.
-      for (int64_t p = 0; p < kc; ++p) {
-        const T *src = pr.a + (p0 + p) * pr.lda + row;
-        T *d = dst + p * mr;
-        for (int64_t i = 0; i < live; ++i)
-          d[i] = src[i];
-        for (int64_t i = live; i < mr; ++i)
-          d[i] = T(0);
-      }
-    } else {
-      for (int64_t i = 0; i < live; ++i) {
-        const T *src = pr.a + (row + i) * pr.lda + p0;
-        for (int64_t p = 0; p < kc; ++p)
-          dst[p * mr + i] = src[p];
-      }
-      for (int64_t i = live; i < mr; ++i)
-        for (int64_t p = 0; p < kc; ++p)
-          dst[p * mr + i] = T(0);
+/// One operand of a chunk as the packer sees it: panels of `width`
+/// (MR rows of op(A), or NR columns of op(B)) across `extent` lanes, padded
+/// to `padded`. Lane w at step p (both relative to the chunk) is
+/// base[p * ld + w] when `contiguous` (op(A) stored transposed, op(B)
+/// plain), else base[w * ld + p].
+template <class T> struct PackSource {
+  const T *base;
+  int64_t ld;
+  bool contiguous;
+  int width;
+  int64_t extent, padded;
+};
+
+// Packing jobs (for threads): one k block of up to kPackGroup panels.
+constexpr int64_t kPackGroup = 16;
+// A contiguous source is copied kStreamPanels panels at a time along k: a
+// few read streams of whole cache lines and a few write streams (all 16
+// panels at once measured ~5% slower on the RBM shape: too many write
+// streams; one at a time, ~8% slower: a new cache line per step).
+constexpr int64_t kStreamPanels = 4;
+
+/// The strided packing loop's fast part: d[p * W + w] = lane[w * ld + p]
+/// for p below a multiple of the SSE2 width, by in-register transposes of
+/// 4 x 4 floats / 2 x 2 doubles (SSE2 is baseline x86-64). Returns the
+/// first step it did not pack.
+template <int W> int64_t transposeSteps(const float *lane, int64_t ld, int64_t kc, float *d) {
+  static_assert(W % 2 == 0, "float panels have an even width");
+  int64_t p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    int w = 0;
+    for (; w + 4 <= W; w += 4) {
+      __m128 r0 = _mm_loadu_ps(lane + w * ld + p), r1 = _mm_loadu_ps(lane + (w + 1) * ld + p);
+      __m128 r2 = _mm_loadu_ps(lane + (w + 2) * ld + p), r3 = _mm_loadu_ps(lane + (w + 3) * ld + p);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      _mm_storeu_ps(d + p * W + w, r0);
+      _mm_storeu_ps(d + (p + 1) * W + w, r1);
+      _mm_storeu_ps(d + (p + 2) * W + w, r2);
+      _mm_storeu_ps(d + (p + 3) * W + w, r3);
     }
+    if (w < W) { // two lanes left (W = 6)
+      const __m128 x = _mm_loadu_ps(lane + w * ld + p), y = _mm_loadu_ps(lane + (w + 1) * ld + p);
+      const __m128 lo = _mm_unpacklo_ps(x, y), hi = _mm_unpackhi_ps(x, y);
+      _mm_storel_pi(reinterpret_cast<__m64 *>(d + p * W + w), lo);
+      _mm_storeh_pi(reinterpret_cast<__m64 *>(d + (p + 1) * W + w), lo);
+      _mm_storel_pi(reinterpret_cast<__m64 *>(d + (p + 2) * W + w), hi);
+      _mm_storeh_pi(reinterpret_cast<__m64 *>(d + (p + 3) * W + w), hi);
+    }
+  }
+  return p;
+}
+template <int W> int64_t transposeSteps(const double *lane, int64_t ld, int64_t kc, double *d) {
+  static_assert(W % 2 == 0, "double panels have an even width");
+  int64_t p = 0;
+  for (; p + 2 <= kc; p += 2)
+    for (int w = 0; w < W; w += 2) {
+      const __m128d x = _mm_loadu_pd(lane + w * ld + p), y = _mm_loadu_pd(lane + (w + 1) * ld + p);
+      _mm_storeu_pd(d + p * W + w, _mm_unpacklo_pd(x, y));
+      _mm_storeu_pd(d + (p + 1) * W + w, _mm_unpackhi_pd(x, y));
+    }
+  return p;
+}
+
+/// Packs panels [q0, q1) of k block [s, s+kc) into the chunk's packed
+/// buffer: panel q at dst[padded * s + q * W * kc], lane w of step p at
+/// offset p * W + w, lanes past the extent zero. Contiguous sources are
+/// read row by row across several panels, so the reads stream through
+/// memory (one panel at a time would touch a new cache line per step).
+/// W is a template parameter so the copies are fixed-size and unrolled:
+/// packing is a large share of a product of RBM size.
+template <int W, class T>
+void packPanels(const PackSource<T> &src, int64_t s, int64_t kc, int64_t q0, int64_t q1, T *dst) {
+  T *block = dst + src.padded * s;
+  if (src.contiguous) {
+    for (int64_t qs = q0; qs < q1; qs += kStreamPanels) {
+      const int64_t qe = std::min(q1, qs + kStreamPanels);
+      for (int64_t p = 0; p < kc; ++p) {
+        const T *row = src.base + (s + p) * src.ld;
+        for (int64_t q = qs; q < qe; ++q) {
+          T *d = block + q * W * kc + p * W;
+          const int64_t w0 = q * W, live = std::min<int64_t>(W, src.extent - w0);
+          if (live == W) {
+            std::memcpy(d, row + w0, sizeof(T) * W);
+          } else {
+            for (int64_t w = 0; w < W; ++w)
+              d[w] = w < live ? row[w0 + w] : T(0);
+          }
+        }
+      }
+    }
+    return;
+  }
+  for (int64_t q = q0; q < q1; ++q) {
+    T *d = block + q * W * kc;
+    const int64_t w0 = q * W, live = std::min<int64_t>(W, src.extent - w0);
+    const T *lane = src.base + w0 * src.ld + s;
+    if (live < W) {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int64_t w = 0; w < W; ++w)
+          d[p * W + w] = w < live ? lane[w * src.ld + p] : T(0);
+      continue;
+    }
+    int64_t p = transposeSteps<W>(lane, src.ld, kc, d);
+    for (; p < kc; ++p)
+      for (int w = 0; w < W; ++w)
+        d[p * W + w] = lane[w * src.ld + p];
   }
 }
 
-/// Packs NR-column panel `panel` of op(B): in block [s, s+kc) it occupies
-/// pb[colsPad * s + panel * NR * kc ...], element (p, j) at p * NR + j;
-/// columns past the chunk are zero.
-template <class T> void packBPanel(const Problem<T> &pr, const Chunk &ch, int64_t panel, T *pb) {
-  const int nr = pr.spec.nr;
-  const int64_t j0 = panel * nr, live = std::min<int64_t>(nr, ch.cols - j0);
-  for (int64_t s = 0; s < ch.depth; s += ch.kb) {
-    const int64_t kc = kBlockSize(ch, s);
-    T *dst = pb + ch.colsPad * s + j0 * kc;
-    const int64_t col = ch.c0 + j0, p0 = ch.p0 + s;
-    if (!pr.tb) {
-      // op(B)(p, j) = b[p * ldb + j]: NR contiguous elements per p.
-      for (int64_t p = 0; p < kc; ++p) {
-        const T *src = pr.b + (p0 + p) * pr.ldb + col;
-        T *d = dst + p * nr;
-        for (int64_t j = 0; j < live; ++j)
-          d[j] = src[j];
-        for (int64_t j = live; j < nr; ++j)
-          d[j] = T(0);
-      }
-    } else {
-      for (int64_t j = 0; j < live; ++j) {
-        const T *src = pr.b + (col + j) * pr.ldb + p0;
-        for (int64_t p = 0; p < kc; ++p)
-          dst[p * nr + j] = src[p];
-      }
-      for (int64_t j = live; j < nr; ++j)
-        for (int64_t p = 0; p < kc; ++p)
-          dst[p * nr + j] = T(0);
-    }
+/// packPanels for the panel width known at run time (a level's MR or NR).
+template <class T>
+void packPanelsOfWidth(const PackSource<T> &src, int64_t s, int64_t kc, int64_t q0, int64_t q1,
+                       T *dst) {
+  switch (src.width) {
+  case 4: return packPanels<4>(src, s, kc, q0, q1, dst);
+  case 6: return packPanels<6>(src, s, kc, q0, q1, dst);
+  case 8: return packPanels<8>(src, s, kc, q0, q1, dst);
+  case 12: return packPanels<12>(src, s, kc, q0, q1, dst);
+  case 16: return packPanels<16>(src, s, kc, q0, q1, dst);
+  case 32: return packPanels<32>(src, s, kc, q0, q1, dst);
   }
+  KILN_UNREACHABLE("gemm: no packer for this panel width");
 }
+
+/// op(A) rows and op(B) columns of a chunk as pack sources.
+template <class T> PackSource<T> sourceA(const Problem<T> &pr, const Chunk &ch) {
+  const T *base = pr.ta ? pr.a + ch.p0 * pr.lda + ch.r0 : pr.a + ch.r0 * pr.lda + ch.p0;
+  return {base, pr.lda, pr.ta, pr.spec.mr, ch.rows, ch.rowsPad};
+}
+template <class T> PackSource<T> sourceB(const Problem<T> &pr, const Chunk &ch) {
+  const T *base = pr.tb ? pr.b + ch.c0 * pr.ldb + ch.p0 : pr.b + ch.p0 * pr.ldb + ch.c0;
+  return {base, pr.ldb, !pr.tb, pr.spec.nr, ch.cols, ch.colsPad};
+}
+
+
+template <class T> struct PackJobs {
+  PackSource<T> src;
+  int64_t groups, count;
+  PackJobs(const PackSource<T> &s, const Chunk &ch)
+      : src(s), groups(ceilDiv(s.padded / s.width, kPackGroup)),
+        count(groups * ceilDiv(ch.depth, ch.kb)) {}
+  void run(const Chunk &ch, int64_t job, T *dst) const {
+    const int64_t s = (job / groups) * ch.kb, q0 = (job % groups) * kPackGroup;
+    const int64_t q1 = std::min(src.padded / src.width, q0 + kPackGroup);
+    packPanelsOfWidth(src, s, kBlockSize(ch, s), q0, q1, dst);
+  }
+};
 
 /// One micro-kernel call; a partial tile (at the chunk's bottom or right
 /// edge) goes through a scratch tile so the kernel always stores MR x NR.
@@ -351,31 +434,20 @@ template <class T> void runChunk(const Problem<T> &pr, Chunk &ch, Scratch &sa, S
   chooseTiles(spec, ch);
   T *pa = static_cast<T *>(sa.get(sizeof(T) * static_cast<size_t>(ch.rowsPad * ch.depth)));
   T *pb = static_cast<T *>(sb.get(sizeof(T) * static_cast<size_t>(ch.colsPad * ch.depth)));
-  const int64_t aPanels = ch.rowsPad / spec.mr, bPanels = ch.colsPad / spec.nr;
+  const PackJobs<T> packA(sourceA(pr, ch), ch), packB(sourceB(pr, ch), ch);
   const int64_t tiles = ch.tilesDown * ch.tilesAcross;
   const double flops = 2.0 * double(ch.rows) * double(ch.cols) * double(ch.depth);
-  if (flops >= kParallelFlops && tiles > 1 && omp_get_max_threads() > 1) {
-#pragma omp parallel
-    {
-#pragma omp for schedule(static) nowait
-      for (int64_t i = 0; i < aPanels; ++i)
-        packAPanel(pr, ch, i, pa);
-#pragma omp for schedule(static)
-      for (int64_t j = 0; j < bPanels; ++j)
-        packBPanel(pr, ch, j, pb);
-      // (the barrier above: every panel is packed before any tile runs)
-#pragma omp for schedule(static)
-      for (int64_t t = 0; t < tiles; ++t)
-        computeTile(pr, ch, pa, pb, t);
-    }
-  } else {
-    for (int64_t i = 0; i < aPanels; ++i)
-      packAPanel(pr, ch, i, pa);
-    for (int64_t j = 0; j < bPanels; ++j)
-      packBPanel(pr, ch, j, pb);
-    for (int64_t t = 0; t < tiles; ++t)
-      computeTile(pr, ch, pa, pb, t);
-  }
+  // OMP_NUM_THREADS / omp_set_num_threads decide the thread count, as for
+  // every other kernel; the pool, not an OpenMP team, runs the jobs.
+  const int threads = flops >= kParallelFlops && tiles > 1 ? omp_get_max_threads() : 1;
+  // Two batches: every panel is packed before any tile runs.
+  runJobs(packA.count + packB.count, threads, [&](int64_t job) {
+    if (job < packA.count)
+      packA.run(ch, job, pa);
+    else
+      packB.run(ch, job - packA.count, pb);
+  });
+  runJobs(tiles, threads, [&](int64_t t) { computeTile(pr, ch, pa, pb, t); });
 }
 
 /// k == 0: C is +0.0, and the epilogue still sees every element once.

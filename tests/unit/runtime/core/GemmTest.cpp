@@ -13,6 +13,7 @@
 #include <mutex>
 #include <omp.h>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "runtime/Gemm.h"
@@ -296,7 +297,7 @@ template <class T> struct Recorder {
   std::vector<std::atomic<int>> counts;
   std::vector<T> seen;
   std::mutex mu;
-  std::set<int> threads;
+  std::set<std::thread::id> threads;
   Recorder(int64_t m, int64_t n_) : n(n_), counts(static_cast<size_t>(m * n_)), seen(static_cast<size_t>(m * n_)) {}
 
   static void call(void *ctx, T *c, int64_t ldc, int64_t row0, int64_t col0, int64_t rows,
@@ -304,7 +305,7 @@ template <class T> struct Recorder {
     auto *self = static_cast<Recorder *>(ctx);
     {
       std::lock_guard<std::mutex> lock(self->mu);
-      self->threads.insert(omp_get_thread_num());
+      self->threads.insert(std::this_thread::get_id());
     }
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j) {

@@ -1,0 +1,72 @@
+// JobPool: every job runs exactly once, whatever the thread count, the
+// number of callers or an enclosing OpenMP region; helpers really help.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <omp.h>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "runtime/JobPool.h"
+
+using kiln::runtime::runJobs;
+
+namespace {
+
+/// Runs `count` jobs on `threads` threads; checks each ran once. Returns
+/// how many distinct threads ran jobs.
+size_t runAndCount(int64_t count, int threads) {
+  std::vector<std::atomic<int>> runs(static_cast<size_t>(count));
+  std::mutex mu;
+  std::set<std::thread::id> who;
+  runJobs(count, threads, [&](int64_t i) {
+    runs[static_cast<size_t>(i)].fetch_add(1);
+    // Long enough for a spinning helper to get a share.
+    volatile double x = 0;
+    for (int k = 0; k < 20000; ++k)
+      x = x + 1;
+    std::lock_guard<std::mutex> lock(mu);
+    who.insert(std::this_thread::get_id());
+  });
+  for (int64_t i = 0; i < count; ++i)
+    EXPECT_EQ(runs[static_cast<size_t>(i)].load(), 1) << "job " << i << " of " << count;
+  return who.size();
+}
+
+} // namespace
+
+TEST(JobPool, EveryJobOnceForAnyThreadCount) {
+  for (int threads : {1, 2, 3, 8})
+    for (int64_t count : {0, 1, 2, 7, 64, 1000})
+      runAndCount(count, threads);
+}
+
+TEST(JobPool, OneThreadRunsOnTheCaller) {
+  EXPECT_EQ(runAndCount(50, 1), size_t(1));
+}
+
+TEST(JobPool, HelpersTakePart) {
+  // Over many batches a helper must get some jobs (unless the OS never
+  // schedules it, which would make this machine useless for the suite).
+  size_t most = 0;
+  for (int round = 0; round < 50 && most < 2; ++round)
+    most = std::max(most, runAndCount(64, 2));
+  EXPECT_EQ(most, size_t(2));
+}
+
+TEST(JobPool, ConcurrentCallersAndOpenMPRegions) {
+  // Two callers at once: one gets the pool, the other runs alone; both
+  // complete every job.
+  std::thread other([] {
+    for (int r = 0; r < 20; ++r)
+      runAndCount(40, 2);
+  });
+  for (int r = 0; r < 20; ++r)
+    runAndCount(40, 2);
+  other.join();
+  // Inside an OpenMP region the calls run on their own thread.
+#pragma omp parallel num_threads(2)
+  runAndCount(30, 4);
+}
