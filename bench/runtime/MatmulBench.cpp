@@ -111,7 +111,7 @@ void shapes(benchmark::internal::Benchmark *b) {
   b->Args({784, 256, 100, 1});  // v0.T @ h (the RBM weight update)
   b->Args({1000, 1000, 1000, 0});
   b->Args({32, 8, 16, 0});      // tiny
-  b->MinTime(0.3)->UseRealTime();
+  b->MinTime(0.1)->UseRealTime();
 }
 
 BENCHMARK(BM_Kiln)->Apply(shapes);
@@ -119,8 +119,8 @@ BENCHMARK(BM_EigenHost)->Apply(shapes);
 #ifdef KILN_BENCH_OPENBLAS
 BENCHMARK(BM_OpenBLAS)->Apply(shapes);
 #endif
-BENCHMARK(BM_KilnMatmul)->ArgNames({"m", "n", "k", "ta"})->Args({100, 256, 784, 0})->Args({784, 256, 100, 1})->MinTime(0.3)->UseRealTime();
-BENCHMARK(BM_KilnScalar)->ArgNames({"m", "n", "k", "ta"})->Args({100, 256, 784, 0})->MinTime(0.3)->UseRealTime();
+BENCHMARK(BM_KilnMatmul)->ArgNames({"m", "n", "k", "ta"})->Args({100, 256, 784, 0})->Args({784, 256, 100, 1})->MinTime(0.1)->UseRealTime();
+BENCHMARK(BM_KilnScalar)->ArgNames({"m", "n", "k", "ta"})->Args({100, 256, 784, 0})->MinTime(0.1)->UseRealTime();
 
 } // namespace
 

@@ -317,7 +317,9 @@ template <class T> struct Recorder {
   }
 };
 
-template <class T> void checkEpilogue(int64_t m, int64_t n, int64_t k, bool ta, bool tb, int threads) {
+/// Checks the contract for one product; returns how many threads called the epilogue.
+template <class T>
+size_t checkEpilogue(int64_t m, int64_t n, int64_t k, bool ta, bool tb, int threads) {
   Operands<T> op(m, n, k, ta, tb, 2, uint64_t(m + n + k));
   Recorder<T> rec(m, n);
   const gemm::BasicEpilogue<T> epi{&Recorder<T>::call, &rec};
@@ -330,16 +332,16 @@ template <class T> void checkEpilogue(int64_t m, int64_t n, int64_t k, bool ta, 
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       const size_t at = static_cast<size_t>(i * n + j);
-      ASSERT_EQ(rec.counts[at].load(), 1) << "element " << i << "," << j;
-      ASSERT_TRUE(sameBits(rec.seen[at], want.at(i, j))) << "element " << i << "," << j;
-      ASSERT_TRUE(sameBits(c.at(i, j), T(2 * want.at(i, j) + 1))) << "element " << i << "," << j;
+      EXPECT_EQ(rec.counts[at].load(), 1) << "element " << i << "," << j;
+      EXPECT_TRUE(sameBits(rec.seen[at], want.at(i, j))) << "element " << i << "," << j;
+      EXPECT_TRUE(sameBits(c.at(i, j), T(2 * want.at(i, j) + 1))) << "element " << i << "," << j;
+      if (::testing::Test::HasFailure())
+        return 0;
     }
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = n; j < n + 3; ++j)
-      ASSERT_EQ(c.at(i, j), T(-7)) << "padding written";
-  if (threads > 1 && 2.0 * double(m) * double(n) * double(k) > 1e8) {
-    EXPECT_GT(rec.threads.size(), size_t(1)) << "expected tiles on several threads";
-  }
+      EXPECT_EQ(c.at(i, j), T(-7)) << "padding written";
+  return rec.threads.size();
 }
 
 } // namespace
@@ -354,10 +356,16 @@ TEST(Gemm, EpilogueSeesEveryElementOnceWithItsFinalValue) {
     checkEpilogue<float>(9, 11, 0, false, false, 1);    // k == 0
     checkEpilogue<float>(5, 7, 2100, true, false, 1);   // several k chunks
   }
-  // From several threads (the default level).
+  // From several threads (the default level). A helper thread that the OS
+  // does not run takes no tiles (runtime/JobPool.h), so on a loaded machine
+  // one product may run on the caller alone: repeat until one did not.
   gemm::setIsaForTesting(guard.saved);
-  checkEpilogue<float>(500, 300, 400, false, false, 2);
-  checkEpilogue<double>(300, 260, 300, true, false, 2);
+  size_t most = 0;
+  for (int round = 0; round < 10 && most < 2 && !HasFailure(); ++round) {
+    most = std::max(most, checkEpilogue<float>(500, 300, 400, false, false, 2));
+    most = std::max(most, checkEpilogue<double>(300, 260, 300, true, false, 2));
+  }
+  EXPECT_GE(most, size_t(2)) << "the epilogue never ran on more than one thread";
 }
 
 TEST(Gemm, CEntryPoints) {
