@@ -137,7 +137,7 @@ template <class T> const detail::KernelSpec<T> &specFor(Isa isa) {
 // ---- shape-only decisions -----------------------------------------------------------
 
 // Below this many flops (~100 us on one core of the project's machine) a
-// product runs on the calling thread: waking a team costs more than it saves.
+// product runs on the calling thread: waking helpers costs more than it saves.
 constexpr double kParallelFlops = 8e6;
 // Aim for output tiles of at least this much work, and at most kMaxTiles
 // tiles per chunk: enough to balance a few cores.
@@ -171,9 +171,10 @@ public:
 
   void *get(size_t bytes) {
     if (bytes > bytes_) {
+      const size_t grown = std::max(bytes, bytes_ + bytes_ / 2);
       release();
-      bytes_ = std::max(bytes, bytes_ + bytes_ / 2);
-      ptr_ = ::operator new(bytes_, std::align_val_t(64));
+      ptr_ = ::operator new(grown, std::align_val_t(64));
+      bytes_ = grown;
     }
     return ptr_;
   }

@@ -10,11 +10,16 @@
 // bench/runtime/gemm_table.py for the kiln/reference ratios.
 //
 // Also kiln through kernels::matmul (tensor in, tensor out: what the VM
-// calls) and kiln forced to the scalar level (the std::fma fallback).
+// calls), kiln forced to the scalar level (the std::fma fallback), and
+// BM_Paired: the three back to back in each iteration, with the ratios as
+// counters (the steadiest comparison on a machine shared with others).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <omp.h>
 #include <string>
+#include <vector>
 
 #include "MatmulRefs.h"
 #include "runtime/Gemm.h"
@@ -101,6 +106,59 @@ void BM_OpenBLAS(benchmark::State &state) {
   }
   setFlops(state, op);
 }
+
+/// kiln, OpenBLAS and EigenHost back to back in every iteration, each call
+/// timed on its own: the neighbours' load drifts over seconds, so ratios
+/// of calls made within a millisecond of each other are far steadier than
+/// ratios of separate benchmarks. Counters: median GFLOP/s of each and the
+/// median over iterations of the per-iteration ratios. Meant for one
+/// thread (with more, each library's idle threads spin into the next
+/// one's call).
+void BM_Paired(benchmark::State &state) {
+  using Clock = std::chrono::steady_clock;
+  Operands op(state);
+  openblas_set_num_threads(omp_get_max_threads());
+  std::vector<double> kiln, blas, eigen, vsBlas, vsEigen;
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    gemm::sgemm(op.m, op.n, op.k, op.a.data<float>(), op.lda(), op.ta, op.b.data<float>(), op.n,
+                false, op.c.data<float>(), op.n);
+    benchmark::ClobberMemory();
+    const auto t1 = Clock::now();
+    cblas_sgemm(CblasRowMajor, op.ta ? CblasTrans : CblasNoTrans, CblasNoTrans, int(op.m),
+                int(op.n), int(op.k), 1.0f, op.a.data<float>(), int(op.lda()), op.b.data<float>(),
+                int(op.n), 0.0f, op.c.data<float>(), int(op.n));
+    benchmark::ClobberMemory();
+    const auto t2 = Clock::now();
+    kiln::bench::eigenHostSgemm(op.m, op.n, op.k, op.a.data<float>(), op.ta, op.b.data<float>(),
+                                false, op.c.data<float>());
+    benchmark::ClobberMemory();
+    const auto t3 = Clock::now();
+    const double tk = std::chrono::duration<double>(t1 - t0).count();
+    const double tb = std::chrono::duration<double>(t2 - t1).count();
+    const double te = std::chrono::duration<double>(t3 - t2).count();
+    kiln.push_back(tk);
+    blas.push_back(tb);
+    eigen.push_back(te);
+    vsBlas.push_back(tb / tk);
+    vsEigen.push_back(te / tk);
+  }
+  auto median = [](std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  const double gflop = 2e-9 * double(op.m) * double(op.n) * double(op.k);
+  state.counters["kiln"] = gflop / median(kiln);
+  state.counters["OpenBLAS"] = gflop / median(blas);
+  state.counters["EigenHost"] = gflop / median(eigen);
+  state.counters["kiln/OpenBLAS"] = median(vsBlas);
+  state.counters["kiln/Eigen"] = median(vsEigen);
+  // Best call against best call: what each reaches when the core is its own.
+  const auto best = [](const std::vector<double> &v) { return *std::min_element(v.begin(), v.end()); };
+  state.counters["best kiln"] = gflop / best(kiln);
+  state.counters["best kiln/OpenBLAS"] = best(blas) / best(kiln);
+  state.counters["best kiln/Eigen"] = best(eigen) / best(kiln);
+}
 #endif
 
 /// {m, n, k, transA}.
@@ -118,6 +176,9 @@ BENCHMARK(BM_Kiln)->Apply(shapes);
 BENCHMARK(BM_EigenHost)->Apply(shapes);
 #ifdef KILN_BENCH_OPENBLAS
 BENCHMARK(BM_OpenBLAS)->Apply(shapes);
+#endif
+#ifdef KILN_BENCH_OPENBLAS
+BENCHMARK(BM_Paired)->Apply(shapes)->MinTime(1.0);
 #endif
 BENCHMARK(BM_KilnMatmul)->ArgNames({"m", "n", "k", "ta"})->Args({100, 256, 784, 0})->Args({784, 256, 100, 1})->MinTime(0.1)->UseRealTime();
 BENCHMARK(BM_KilnScalar)->ArgNames({"m", "n", "k", "ta"})->Args({100, 256, 784, 0})->MinTime(0.1)->UseRealTime();

@@ -2,7 +2,8 @@
 # Runs bench_matmul under the three conditions docs/runtime-core.md reports
 # (1 thread, 2 threads, 2 threads beside a busy-loop process) and prints the
 # ratio tables. Each implementation runs in its own process, alternating,
-# twice per condition. Usage: bench/runtime/gemm_conditions.sh BUILD_DIR
+# twice per condition; at 1 thread also BM_Paired (same-iteration ratios).
+# Usage: bench/runtime/gemm_conditions.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build}
 bench="$build/bench/bench_matmul"
@@ -27,6 +28,9 @@ run_condition() { # name threads
 }
 
 run_condition "1 thread" 1
+echo "### 1 thread, the three back to back in each iteration (BM_Paired)"
+OMP_NUM_THREADS=1 "$bench" --benchmark_filter='^BM_Paired/' --benchmark_counters_tabular=true 2>/dev/null
+echo
 run_condition "2 threads" 2
 sh -c 'while :; do :; done' &
 busy=$!
