@@ -41,8 +41,8 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
                                            llvm::JITSymbolFlags::Callable};
   };
   add("kiln_rt_parallel_for", &kiln_rt_parallel_for);
-  add("kiln_rt_gemm_f32", &kiln_rt_gemm_f32);
-  add("kiln_rt_gemm_f64", &kiln_rt_gemm_f64);
+  add("kiln_rt_sgemm", &kiln_rt_sgemm);
+  add("kiln_rt_dgemm", &kiln_rt_dgemm);
   return syms;
 }
 

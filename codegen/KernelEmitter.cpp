@@ -107,8 +107,7 @@ public:
     for (size_t r = 0; r < P.results.size(); ++r)
       redFns.push_back(isReduction(P.results[r]) ? emitReductionNest(r) : nullptr);
     llvm::Function *epiFn = P.matmul && needsEpilogue() ? emitEpilogue() : nullptr;
-    llvm::Function *epiRows = epiFn ? emitEpilogueRows(epiFn) : nullptr;
-    emitEntry(mapFn, redFns, epiRows);
+    emitEntry(mapFn, redFns, epiFn);
   }
 
 private:
@@ -708,25 +707,6 @@ private:
     return fn;
   }
 
-  /// Runs the epilogue over row blocks of the product (the tiles the GEMM
-  /// hands out are row blocks of kEpilogueRows rows).
-  static constexpr int64_t kEpilogueRows = 64;
-  llvm::Function *emitEpilogueRows(llvm::Function *epi) {
-    llvm::Function *fn = makeFunction(sym_ + ".epirows", b.getVoidTy(), {ptr_, i64_, i64_}, false);
-    b.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
-    Env e = loadEnv(fn->getArg(0));
-    ElemType ce = P.matmul->result()->type().elem();
-    Value *m = e.dims[0], *n = e.dims[1];
-    loop(fn->getArg(1), fn->getArg(2), c64(1), [&](Value *t) {
-      Value *r0 = b.CreateMul(t, c64(kEpilogueRows));
-      Value *rows = b.CreateSub(minV(b.CreateAdd(r0, c64(kEpilogueRows)), m), r0);
-      Value *cptr = b.CreateGEP(elemTy(ce), e.cbuf, b.CreateMul(r0, n));
-      b.CreateCall(epi, {fn->getArg(0), cptr, n, r0, c64(0), rows, n});
-    });
-    b.CreateRetVoid();
-    return fn;
-  }
-
   // ---- reduction nests ------------------------------------------------------------------
 
   /// The product's value at p when it is read back from the C buffer.
@@ -986,7 +966,7 @@ private:
   // ---- the entry ------------------------------------------------------------------------
 
   void emitEntry(llvm::Function *mapFn, const std::vector<llvm::Function *> &redFns,
-                 llvm::Function *epiRows) {
+                 llvm::Function *epi) {
     llvm::Function *fn = makeFunction(sym_, b.getInt32Ty(), {ptr_}, true);
     llvm::BasicBlock *entry = llvm::BasicBlock::Create(ctx_, "entry", fn);
     llvm::BasicBlock *decline = llvm::BasicBlock::Create(ctx_, "decline", fn);
@@ -1117,15 +1097,17 @@ private:
       ElemType ce = P.matmul->result()->type().elem();
       bool ta = P.matmul->boolAttr("transpose_a"), tb = P.matmul->boolAttr("transpose_b");
       int a = P.operandIndex.at(P.matmul->operand(0)), bb = P.operandIndex.at(P.matmul->operand(1));
-      llvm::Function *gemm =
-          runtimeFn(ce == ElemType::F32 ? "kiln_rt_gemm_f32" : "kiln_rt_gemm_f64", b.getVoidTy(),
-                    {ptr_, ptr_, ptr_, i64_, i64_, i64_, b.getInt32Ty(), b.getInt32Ty()});
-      b.CreateCall(gemm, {e.in[size_t(a)], e.in[size_t(bb)], e.cbuf, e.dims[0], e.dims[1], K,
-                          b.getInt32(ta), b.getInt32(tb)});
-      if (epiRows) {
-        Value *tasks = ceilDiv(e.dims[0], c64(kEpilogueRows));
-        b.CreateCall(pfor, {tasks, epiRows, state});
-      }
+      // The runtime GEMM (runtime/Gemm.h) calls the epilogue on each output
+      // tile as soon as it is final, while it is in cache.
+      llvm::Function *gemm = runtimeFn(
+          ce == ElemType::F32 ? "kiln_rt_sgemm" : "kiln_rt_dgemm", b.getVoidTy(),
+          {i64_, i64_, i64_, ptr_, i64_, b.getInt32Ty(), ptr_, i64_, b.getInt32Ty(), ptr_, i64_,
+           ptr_, ptr_});
+      Value *m = e.dims[0], *n = e.dims[1];
+      Value *lda = ta ? m : K, *ldb = tb ? K : n;
+      Value *epiPtr = epi ? static_cast<Value *>(epi) : llvm::ConstantPointerNull::get(ptr_);
+      b.CreateCall(gemm, {m, n, K, e.in[size_t(a)], lda, b.getInt32(ta), e.in[size_t(bb)], ldb,
+                          b.getInt32(tb), e.cbuf, n, epiPtr, state});
     }
     for (size_t r = 0; r < redFns.size(); ++r) {
       if (!redFns[r])

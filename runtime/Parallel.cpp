@@ -2,22 +2,23 @@
 
 #include <omp.h>
 
+#include "runtime/JobPool.h"
+
 namespace kiln::runtime {
 
+// On the job pool (runtime/JobPool.h), not an OpenMP team: beside a busy
+// process a team's join barrier waits a whole time slice for a descheduled
+// thread, while the pool's caller only waits for tasks a running helper has
+// already claimed.
 void parallelFor(int64_t tasks, void (*fn)(void *, int64_t, int64_t), void *ctx) {
   if (tasks <= 0)
     return;
-  if (tasks == 1 || omp_get_max_threads() == 1 || omp_in_parallel()) {
+  int threads = omp_get_max_threads();
+  if (tasks == 1 || threads == 1) {
     fn(ctx, 0, tasks);
     return;
   }
-#pragma omp parallel
-  {
-    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t begin = tasks * t / nt, end = tasks * (t + 1) / nt;
-    if (begin < end)
-      fn(ctx, begin, end);
-  }
+  runJobs(tasks, threads, [&](int64_t i) { fn(ctx, i, i + 1); });
 }
 
 } // namespace kiln::runtime

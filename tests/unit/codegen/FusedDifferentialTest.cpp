@@ -17,6 +17,8 @@
 #include "ir/Parser.h"
 #include "ir/Verifier.h"
 #include "runtime/Registry.h"
+#include <omp.h>
+
 #include "runtime/VM.h"
 #include "tests/unit/codegen/FusedGroupGen.h"
 
@@ -54,64 +56,104 @@ std::unique_ptr<runtime::VM> runToEnd(std::shared_ptr<const ir::Module> module,
   return vm;
 }
 
-class FusedDifferential : public ::testing::TestWithParam<int> {};
+/// Runs one generated case interpreted on `interpThreads` threads and
+/// compiled on `jitThreads`, and compares everything bitwise. Returns the
+/// executor's report of the case's fused op.
+JitExecutor::KernelReport checkCase(uint64_t seed, const testing::GeneratedCase &gc,
+                                    JitExecutor &jit, const runtime::Registry &reg,
+                                    int interpThreads, int jitThreads) {
+  ir::SourceManager sources;
+  ir::DiagnosticEngine diag(&sources);
+  std::shared_ptr<const ir::Module> module = ir::parseModule(gc.text, "case.kir", sources, diag);
+  if (!module || !ir::verifyModule(*module, diag)) {
+    std::ostringstream os;
+    diag.print(os);
+    ADD_FAILURE() << "seed " << seed << ": generated IR is invalid:\n" << os.str() << gc.text;
+    return {};
+  }
+  size_t before = jit.reports().size();
+  std::string errA, errB;
+  omp_set_num_threads(interpThreads);
+  auto a = runToEnd(module, reg, nullptr, errA);
+  omp_set_num_threads(jitThreads);
+  auto b = runToEnd(module, reg, &jit, errB);
+  omp_set_num_threads(1);
+  if (!a || !b) {
+    ADD_FAILURE() << "seed " << seed;
+    return {};
+  }
+  EXPECT_EQ(errA, errB) << "seed " << seed << "\n" << gc.text;
+  JitExecutor::KernelReport rep = jit.reports()[before];
+  if (gc.expectCompiled) {
+    EXPECT_NE(rep.how, "interpreted") << "seed " << seed << ": " << rep.reason << "\n" << gc.text;
+  }
+  if (rep.how != "interpreted" && !gc.expectDecline && errA.empty()) {
+    EXPECT_EQ(rep.declined, 0) << "seed " << seed << ": the kernel declined\n" << gc.text;
+  }
+  for (size_t i = 0; i < a->numComponents(); ++i) {
+    const runtime::Tensor &x = a->component(i).field(0), &y = b->component(i).field(0);
+    EXPECT_TRUE(x.bitwiseEqual(y)) << "seed " << seed << ": @" << a->componentName(i)
+                                   << " differs\ninterpreted: " << x.str(16)
+                                   << "\ncompiled:    " << y.str(16) << "\n" << gc.text;
+  }
+  EXPECT_EQ(a->rngCounters(), b->rngCounters()) << "seed " << seed << "\n" << gc.text;
+  return rep;
+}
 
-TEST_P(FusedDifferential, CompiledEqualsInterpreted) {
+std::unique_ptr<JitExecutor> makeJit() {
   KernelCompiler::Options opts;
   opts.diskCache = false;
   auto jit = JitExecutor::create(opts);
-  ASSERT_TRUE(bool(jit)) << llvm::toString(jit.takeError());
+  EXPECT_TRUE(bool(jit)) << llvm::toString(jit.takeError());
+  return jit ? std::move(*jit) : nullptr;
+}
+
+class FusedDifferential : public ::testing::TestWithParam<int> {};
+
+TEST_P(FusedDifferential, CompiledEqualsInterpreted) {
+  auto jit = makeJit();
+  ASSERT_TRUE(jit);
   runtime::Registry reg = runtime::Registry::withBuiltins();
   const int shard = GetParam();
   const int64_t n = casesPerShard();
-  int64_t compiled = 0, declined = 0, interpretedOk = 0;
+  int64_t compiled = 0, declined = 0, interpreted = 0;
   for (int64_t c = 0; c < n; ++c) {
     uint64_t seed = uint64_t(shard) * 1000003 + uint64_t(c);
     // Every fourth shard is all matrix products; the others mix.
     testing::GeneratedCase gc = testing::generateFusedCase(seed, shard % 4 == 3 ? 1 : -1);
-    ir::SourceManager sources;
-    ir::DiagnosticEngine diag(&sources);
-    std::shared_ptr<const ir::Module> module = ir::parseModule(gc.text, "case.kir", sources, diag);
-    if (!module || !ir::verifyModule(*module, diag)) {
-      std::ostringstream os;
-      diag.print(os);
-      FAIL() << "seed " << seed << ": generated IR is invalid:\n" << os.str() << gc.text;
-    }
-    size_t before = (*jit)->reports().size();
-    std::string errA, errB;
-    auto a = runToEnd(module, reg, nullptr, errA);
-    auto b = runToEnd(module, reg, jit->get(), errB);
-    ASSERT_TRUE(a && b) << "seed " << seed;
-    ASSERT_EQ(errA, errB) << "seed " << seed << "\n" << gc.text;
-    const auto &rep = (*jit)->reports()[before];
-    if (gc.expectCompiled) {
-      ASSERT_NE(rep.how, "interpreted") << "seed " << seed << ": " << rep.reason << "\n" << gc.text;
-    }
-    if (rep.how != "interpreted") {
-      ++compiled;
-      if (rep.declined)
-        ++declined;
-      if (!gc.expectDecline && errA.empty()) {
-        ASSERT_EQ(rep.declined, 0) << "seed " << seed << ": the kernel declined\n" << gc.text;
-      }
+    JitExecutor::KernelReport rep = checkCase(seed, gc, *jit, reg, 1, 1);
+    if (::testing::Test::HasFailure())
+      return;
+    if (rep.how == "interpreted") {
+      ++interpreted;
     } else {
-      ++interpretedOk;
+      ++compiled;
+      declined += rep.declined > 0;
     }
-    for (size_t i = 0; i < a->numComponents(); ++i) {
-      const runtime::Tensor &x = a->component(i).field(0), &y = b->component(i).field(0);
-      ASSERT_TRUE(x.bitwiseEqual(y)) << "seed " << seed << ": @" << a->componentName(i)
-                                     << " differs\ninterpreted: " << x.str(16)
-                                     << "\ncompiled:    " << y.str(16) << "\n" << gc.text;
-    }
-    ASSERT_EQ(a->rngCounters(), b->rngCounters()) << "seed " << seed << "\n" << gc.text;
   }
   std::printf("shard %d: %lld cases, %lld compiled (%lld declined at run time), %lld interpreted\n",
               shard, (long long)n, (long long)compiled, (long long)declined,
-              (long long)interpretedOk);
+              (long long)interpreted);
   EXPECT_GT(compiled, n / 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shards, FusedDifferential, ::testing::Range(0, 8));
+
+// Spaces and products large enough to be split between threads: compiled on
+// 2 threads, interpreted on 1, still bitwise equal.
+TEST(FusedDifferentialBig, TwoThreadsEqualOneThread) {
+  auto jit = makeJit();
+  ASSERT_TRUE(jit);
+  runtime::Registry reg = runtime::Registry::withBuiltins();
+  const int64_t n = std::max<int64_t>(8, casesPerShard() / 12);
+  for (int64_t c = 0; c < n; ++c) {
+    uint64_t seed = 9000001 + uint64_t(c);
+    testing::GeneratedCase gc = testing::generateFusedCase(seed, c % 2 ? 1 : 0, /*big=*/true);
+    checkCase(seed, gc, *jit, reg, 1, 2);
+    if (::testing::Test::HasFailure())
+      return;
+  }
+}
 
 } // namespace
 } // namespace kiln::codegen

@@ -51,7 +51,8 @@ std::string floatLit(double v) {
 
 class Generator {
 public:
-  Generator(uint64_t seed, int matmul) : rng_{seed * 0x2545F4914F6CDD1Dull + 7}, matmul_(matmul) {}
+  Generator(uint64_t seed, int matmul, bool big)
+      : rng_{seed * 0x2545F4914F6CDD1Dull + 7}, matmul_(matmul), big_(big) {}
 
   GeneratedCase run() {
     ft_ = rng_.chance(20) ? ElemType::F64 : ElemType::F32;
@@ -71,10 +72,12 @@ private:
   void planSpace() {
     int rank = 1 + int(rng_.below(3));
     static const std::vector<int64_t> sizes = {1, 2, 3, 5, 7, 8, 9, 16, 17, 31, 33, 64, 100};
+    static const std::vector<int64_t> bigSizes = {1, 9, 64, 100, 257, 1000, 4099, 70000, 300001};
+    const int64_t limit = big_ ? 300001 : 6000;
     int64_t total = 1;
     for (int d = 0; d < rank; ++d) {
-      int64_t s = rng_.pick(sizes);
-      while (total * s > 6000)
+      int64_t s = rng_.pick(big_ ? bigSizes : sizes);
+      while (total * s > limit)
         s = std::max<int64_t>(1, s / 2);
       total *= s;
       space_.push_back(s);
@@ -87,7 +90,7 @@ private:
   }
 
   void planMatmulSpace() {
-    auto dim = [&] { return 1 + rng_.below(rng_.chance(50) ? 9 : 70); };
+    auto dim = [&] { return big_ ? 150 + rng_.below(250) : 1 + rng_.below(rng_.chance(50) ? 9 : 70); };
     m_ = dim();
     n_ = dim();
     k_ = dim();
@@ -402,6 +405,7 @@ private:
 
   Rng rng_;
   int matmul_;
+  bool big_;
   ElemType ft_ = ElemType::F32;
   std::vector<int64_t> space_;
   int dyn_ = -1;
@@ -415,6 +419,8 @@ private:
 
 } // namespace
 
-GeneratedCase generateFusedCase(uint64_t seed, int matmul) { return Generator(seed, matmul).run(); }
+GeneratedCase generateFusedCase(uint64_t seed, int matmul, bool big) {
+  return Generator(seed, matmul, big).run();
+}
 
 } // namespace kiln::codegen::testing

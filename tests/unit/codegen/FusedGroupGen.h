@@ -22,6 +22,8 @@ struct GeneratedCase {
 };
 
 /// The case for `seed`. `matmul` forces (1) or forbids (0) a product; -1: random.
-GeneratedCase generateFusedCase(uint64_t seed, int matmul = -1);
+/// `big` makes spaces of ~100K-300K elements and products of several MFLOP,
+/// large enough for kernels and the GEMM to split work between threads.
+GeneratedCase generateFusedCase(uint64_t seed, int matmul = -1, bool big = false);
 
 } // namespace kiln::codegen::testing
