@@ -87,7 +87,8 @@ constexpr unsigned kSumLanes = 8;
 /// Everything a nest function needs, loaded from the kernel's state array.
 struct Env {
   std::vector<Value *> in, out, dims, rngBase, seed, stream;
-  Value *cbuf = nullptr; // the matmul's output buffer (M x N, contiguous)
+  Value *cbuf = nullptr;  // the (last) matmul's output buffer (M x N, contiguous)
+  Value *p1buf = nullptr; // the first of two products (M x N, contiguous)
 };
 
 class Emitter {
@@ -134,7 +135,25 @@ private:
     if (!P.reductions.empty())
       return -1; // reductions read the raw product: no in-place epilogue
     for (size_t r = 0; r < P.results.size(); ++r)
-      if (!isReduction(P.results[r]))
+      if (!isReduction(P.results[r]) &&
+          (P.matmuls.size() < 2 || P.results[r] != P.matmuls.front()->result()))
+        return static_cast<int>(r);
+    return -1;
+  }
+
+  /// Where the first of two products is computed: the output of a result
+  /// the epilogue computes in place from it (no temporary), -1: scratch.
+  int firstProductOutput() const {
+    const ir::Value *p1 = P.matmuls.front()->result();
+    for (size_t r = 0; r < P.results.size(); ++r)
+      if (P.results[r] == p1)
+        return static_cast<int>(r);
+    if (!P.reductions.empty())
+      return -1; // reductions read the raw products
+    int g = gemmOutput();
+    for (size_t r = 0; r < P.results.size(); ++r)
+      if (!isReduction(P.results[r]) && static_cast<int>(r) != g &&
+          P.results[r] != P.matmul->result())
         return static_cast<int>(r);
     return -1;
   }
@@ -289,7 +308,7 @@ private:
   // The entry stores operand/result pointers, space dims and random bases in
   // an array of 8-byte slots; nest functions (run on any thread) load them.
 
-  unsigned sIn_ = 0, sOut_ = 0, sDims_ = 0, sRng_ = 0, sKey_ = 0, sC_ = 0, nSlots_ = 0;
+  unsigned sIn_ = 0, sOut_ = 0, sDims_ = 0, sRng_ = 0, sKey_ = 0, sC_ = 0, sP1_ = 0, nSlots_ = 0;
 
   void layoutState() {
     sIn_ = 0;
@@ -298,7 +317,8 @@ private:
     sRng_ = sDims_ + static_cast<unsigned>(rank());
     sKey_ = sRng_ + static_cast<unsigned>(P.randomOps.size());
     sC_ = sKey_ + 2 * static_cast<unsigned>(P.numRandomKeys);
-    nSlots_ = sC_ + 1;
+    sP1_ = sC_ + 1;
+    nSlots_ = sP1_ + 1;
   }
   Value *slot(Value *state, unsigned i) { return b.CreateConstGEP1_64(i64_, state, i); }
   void storeEnv(const Env &e, Value *state) {
@@ -315,6 +335,7 @@ private:
       b.CreateStore(e.stream[k], slot(state, sKey_ + 2 * unsigned(k) + 1));
     }
     b.CreateStore(e.cbuf ? e.cbuf : llvm::ConstantPointerNull::get(ptr_), slot(state, sC_));
+    b.CreateStore(e.p1buf ? e.p1buf : llvm::ConstantPointerNull::get(ptr_), slot(state, sP1_));
   }
   Env loadEnv(Value *state) {
     Env e;
@@ -333,6 +354,7 @@ private:
       e.stream.push_back(b.CreateLoad(i64_, slot(state, sKey_ + 2 * k + 1)));
     }
     e.cbuf = b.CreateLoad(ptr_, slot(state, sC_));
+    e.p1buf = b.CreateLoad(ptr_, slot(state, sP1_));
     return e;
   }
 
@@ -411,8 +433,10 @@ private:
       const ir::Operation &op = *v->definingOp();
       if (op.is(OpKind::Constant))
         r = constantValue(op, p.lanes);
-      else if (op.is(OpKind::Matmul))
+      else if (&op == P.matmul)
         r = p.matmulValue();
+      else if (op.is(OpKind::Matmul)) // the first of two products, computed before
+        r = productAt(p.env->p1buf, op.result()->type().elem(), p);
       else if (op.has(ir::kRandom))
         r = evalRandom(op, p);
       else {
@@ -709,18 +733,21 @@ private:
 
   // ---- reduction nests ------------------------------------------------------------------
 
+  /// A product's value at p, read from its contiguous M x N buffer. Lanes run
+  /// along the last dimension, or along the first when the last has size 1:
+  /// contiguous either way.
+  Value *productAt(Value *buf, ElemType ce, Point &p) {
+    Value *off = b.CreateAdd(b.CreateMul(p.idx[0], p.env->dims[1]), p.idx[1]);
+    Value *addr = b.CreateGEP(elemTy(ce), buf, off);
+    return b.CreateAlignedLoad(vecTy(ce, p.lanes), addr, llvm::Align(ir::elemTypeSize(ce)));
+  }
+
   /// The product's value at p when it is read back from the C buffer.
   void readProductFromC(Point &p) {
     if (!P.matmul)
       return;
     ElemType ce = P.matmul->result()->type().elem();
-    p.matmulValue = [this, &p, ce]() -> Value * {
-      // Lanes run along the last dimension, or along the first when the last
-      // has size 1: contiguous either way.
-      Value *off = b.CreateAdd(b.CreateMul(p.idx[0], p.env->dims[1]), p.idx[1]);
-      Value *addr = b.CreateGEP(elemTy(ce), p.env->cbuf, off);
-      return b.CreateAlignedLoad(vecTy(ce, p.lanes), addr, llvm::Align(ir::elemTypeSize(ce)));
-    };
+    p.matmulValue = [this, &p, ce]() -> Value * { return productAt(p.env->cbuf, ce, p); };
   }
 
   Value *tree8(Value *acc) { // ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7))
@@ -1018,12 +1045,12 @@ private:
           extent = b.CreateMul(extent, d);
       require(b.CreateICmpSGT(extent, c64(0)));
     }
-    Value *K = nullptr;
-    if (P.matmul) {
-      bool ta = P.matmul->boolAttr("transpose_a"), tb = P.matmul->boolAttr("transpose_b");
-      int a = P.operandIndex.at(P.matmul->operand(0)), bb = P.operandIndex.at(P.matmul->operand(1));
-      K = operandDim(a, ta ? 0 : 1);
-      require(b.CreateICmpEQ(K, operandDim(bb, tb ? 1 : 0)));
+    std::vector<Value *> K; // inner dimension of each product
+    for (const ir::Operation *mm : P.matmuls) {
+      bool ta = mm->boolAttr("transpose_a"), tb = mm->boolAttr("transpose_b");
+      int a = P.operandIndex.at(mm->operand(0)), bb = P.operandIndex.at(mm->operand(1));
+      K.push_back(operandDim(a, ta ? 0 : 1));
+      require(b.CreateICmpEQ(K.back(), operandDim(bb, tb ? 1 : 0)));
     }
 
     // Results.
@@ -1051,10 +1078,9 @@ private:
       e.out.push_back(data);
     }
     if (P.matmul) {
-      int g = gemmOutput();
-      if (g >= 0) {
-        e.cbuf = e.out[size_t(g)];
-      } else {
+      auto productBuffer = [&](int result) -> Value * {
+        if (result >= 0)
+          return e.out[size_t(result)];
         ElemType ce = P.matmul->result()->type().elem();
         Value *bytes = b.CreateMul(b.CreateMul(e.dims[0], e.dims[1]), c64(ir::elemTypeSize(ce)));
         auto *scratchTy = llvm::FunctionType::get(ptr_, {ptr_, i64_}, false);
@@ -1062,8 +1088,11 @@ private:
         llvm::BasicBlock *ok = llvm::BasicBlock::Create(ctx_, "scratch", fn);
         b.CreateCondBr(b.CreateIsNull(data), nomem, ok);
         b.SetInsertPoint(ok);
-        e.cbuf = data;
-      }
+        return data;
+      };
+      e.cbuf = productBuffer(gemmOutput());
+      if (P.matmuls.size() == 2)
+        e.p1buf = productBuffer(firstProductOutput());
     }
 
     // Random bases: each op draws at its key's counter, which then advances
@@ -1093,21 +1122,24 @@ private:
       Tiles t = tiles(e, lanes_);
       b.CreateCall(pfor, {t.tasks, mapFn, state});
     }
-    if (P.matmul) {
-      ElemType ce = P.matmul->result()->type().elem();
-      bool ta = P.matmul->boolAttr("transpose_a"), tb = P.matmul->boolAttr("transpose_b");
-      int a = P.operandIndex.at(P.matmul->operand(0)), bb = P.operandIndex.at(P.matmul->operand(1));
-      // The runtime GEMM (runtime/Gemm.h) calls the epilogue on each output
-      // tile as soon as it is final, while it is in cache.
+    // The runtime GEMM (runtime/Gemm.h) calls the epilogue on each output
+    // tile of the last product as soon as it is final, while it is in cache;
+    // a first product is computed before it, into its own buffer.
+    for (size_t i = 0; i < P.matmuls.size(); ++i) {
+      const ir::Operation &mm = *P.matmuls[i];
+      bool last = &mm == P.matmul;
+      ElemType ce = mm.result()->type().elem();
+      bool ta = mm.boolAttr("transpose_a"), tb = mm.boolAttr("transpose_b");
+      int a = P.operandIndex.at(mm.operand(0)), bb = P.operandIndex.at(mm.operand(1));
       llvm::Function *gemm = runtimeFn(
           ce == ElemType::F32 ? "kiln_rt_sgemm" : "kiln_rt_dgemm", b.getVoidTy(),
           {i64_, i64_, i64_, ptr_, i64_, b.getInt32Ty(), ptr_, i64_, b.getInt32Ty(), ptr_, i64_,
            ptr_, ptr_});
-      Value *m = e.dims[0], *n = e.dims[1];
-      Value *lda = ta ? m : K, *ldb = tb ? K : n;
-      Value *epiPtr = epi ? static_cast<Value *>(epi) : llvm::ConstantPointerNull::get(ptr_);
-      b.CreateCall(gemm, {m, n, K, e.in[size_t(a)], lda, b.getInt32(ta), e.in[size_t(bb)], ldb,
-                          b.getInt32(tb), e.cbuf, n, epiPtr, state});
+      Value *m = e.dims[0], *n = e.dims[1], *k = K[i];
+      Value *lda = ta ? m : k, *ldb = tb ? k : n;
+      Value *epiPtr = last && epi ? static_cast<Value *>(epi) : llvm::ConstantPointerNull::get(ptr_);
+      b.CreateCall(gemm, {m, n, k, e.in[size_t(a)], lda, b.getInt32(ta), e.in[size_t(bb)], ldb,
+                          b.getInt32(tb), last ? e.cbuf : e.p1buf, n, epiPtr, state});
     }
     for (size_t r = 0; r < redFns.size(); ++r) {
       if (!redFns[r])

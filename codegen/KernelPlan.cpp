@@ -102,17 +102,21 @@ private:
       }
       return true;
     };
-    for (const Operation *op : plan_.members) {
-      if (op->is(OpKind::Matmul)) {
-        if (plan_.matmul)
-          return fail("more than one matmul");
-        plan_.matmul = op;
-      }
-    }
-    if (plan_.matmul) {
+    for (const Operation *op : plan_.members)
+      if (op->is(OpKind::Matmul))
+        plan_.matmuls.push_back(op);
+    if (plan_.matmuls.size() > 2)
+      return fail("more than two matmuls");
+    if (!plan_.matmuls.empty()) {
+      plan_.matmul = plan_.matmuls.back();
       dims = plan_.matmul->result()->type().dims();
       if (dims.size() != 2)
         return fail("matmul result is not rank 2");
+      const ir::Type &first = plan_.matmuls.front()->result()->type();
+      if (first.dims().size() != 2)
+        return fail("matmul result is not rank 2");
+      if (first.elem() != plan_.matmul->result()->type().elem())
+        return fail("two matmuls of different element types");
     }
     for (const Operation *op : plan_.members) {
       if (op->is(OpKind::Constant))
@@ -146,8 +150,9 @@ private:
     for (const Value *v : plan_.results)
       if (auto it = plan_.operandIndex.find(v); it != plan_.operandIndex.end())
         return fail("an operand is yielded unchanged");
-    if (plan_.matmul && !planMatmul())
-      return false;
+    for (const Operation *mm : plan_.matmuls)
+      if (!planMatmul(*mm))
+        return false;
     for (unsigned k = 0; k < r.numArguments(); ++k) {
       const Value *v = r.argument(k);
       const ir::Type &t = v->type();
@@ -181,8 +186,7 @@ private:
     return true;
   }
 
-  bool planMatmul() {
-    const Operation &mm = *plan_.matmul;
+  bool planMatmul(const Operation &mm) {
     auto a = plan_.operandIndex.find(mm.operand(0));
     auto b = plan_.operandIndex.find(mm.operand(1));
     if (a == plan_.operandIndex.end() || b == plan_.operandIndex.end())

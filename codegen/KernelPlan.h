@@ -69,7 +69,11 @@ struct KernelPlan {
   std::unordered_map<const ir::Value *, int> operandIndex; // region arguments
   /// The region's ops in order, without the terminator (constants included).
   std::vector<const ir::Operation *> members;
-  const ir::Operation *matmul = nullptr;
+  /// The group's matrix products (at most two, of one shape): the last one's
+  /// GEMM carries the epilogue; an earlier one is computed first into a
+  /// buffer that the epilogue reads.
+  std::vector<const ir::Operation *> matmuls;
+  const ir::Operation *matmul = nullptr; // matmuls.back(), or null
   std::vector<const ir::Operation *> reductions;
   std::vector<const ir::Operation *> randomOps; // in order
   std::vector<int> randomKeyOf;                 // per random op: index of its key

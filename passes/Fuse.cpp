@@ -5,8 +5,9 @@
 //     ^bb0(%args...): <the ops, in their original order>  yield %r...
 //     }
 //   A group is one iteration space: an elementwise/broadcast chain, or a
-//   matrix product with its elementwise epilogue (bias, activation), and may
-//   end with reductions of that space. Constants the group uses are copied
+//   matrix product (or two products of the same shape, `a.T @ b - c.T @ d`)
+//   with its elementwise epilogue (bias, activation), and may end with
+//   reductions of that space. Constants the group uses are copied
 //   into it (they are cheap); every other outside value becomes an operand
 //   (isolated region); the results are the group's values used after it.
 //   `origins` lists the `origin` attributes (set by inline-kernels) of the
@@ -75,9 +76,17 @@ bool usesGroupValue(const Operation &op, const FusionGroup &g) {
 // the group (it lives in a smaller iteration space).
 bool closedByReduction(const FusionGroup &g) { return g.closed; }
 
-// A matrix product only opens a group: its operands must be materialized,
-// and codegen fuses only what follows it (its epilogue).
-bool matmulOpensGroup(const Operation &op) { return op.is(OpKind::Matmul); }
+// A matrix product opens a group (codegen fuses what follows it as its
+// epilogue). A second product may join a group that has one product and no
+// epilogue yet: `a.T @ b - c.T @ d` then becomes one kernel, the first
+// product computed into a buffer and the combination fused into the second
+// product's epilogue. Its operands must be materialized (not computed in the
+// group), and it must produce the group's shape (inIterationSpace).
+bool productMayJoin(const Operation &op, const FusionGroup &g) {
+  if (!op.is(OpKind::Matmul))
+    return true;
+  return g.ops.size() == 1 && g.hasMatmul && !usesGroupValue(op, g);
+}
 
 // Every op of a group computes over the group's iteration shape: an
 // elementwise op or draw produces exactly that shape; a reduction reduces it.
@@ -107,7 +116,7 @@ bool canSkipOver(Operation &op, const FusionGroup &g) {
 }
 
 bool canJoin(Operation &op, const FusionGroup &g) {
-  return !closedByReduction(g) && !matmulOpensGroup(op) && inIterationSpace(op, g) &&
+  return !closedByReduction(g) && productMayJoin(op, g) && inIterationSpace(op, g) &&
          provablySameShape(op, g);
 }
 

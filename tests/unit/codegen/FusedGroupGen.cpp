@@ -97,6 +97,11 @@ private:
     space_ = {m_, n_};
     transA_ = rng_.chance(40);
     transB_ = rng_.chance(40);
+    // Sometimes a second product of the same shape (`a.T @ b - c.T @ d`).
+    two_ = rng_.chance(35);
+    k2_ = dim();
+    transC_ = rng_.chance(40);
+    transD_ = rng_.chance(40);
     if (rng_.chance(30))
       dyn_ = 0;
   }
@@ -140,6 +145,14 @@ private:
         A = dynamic(A, transA_ ? 1 : 0);
       inputs_.push_back(A);
       inputs_.push_back(B);
+      if (two_) {
+        Val C = draw(transC_ ? std::vector<int64_t>{k2_, m_} : std::vector<int64_t>{m_, k2_});
+        Val D = draw(transD_ ? std::vector<int64_t>{n_, k2_} : std::vector<int64_t>{k2_, n_});
+        if (dyn_ == 0 && m_ > 1)
+          C = dynamic(C, transC_ ? 1 : 0);
+        inputs_.push_back(C);
+        inputs_.push_back(D);
+      }
     }
     int n = 1 + int(rng_.below(3));
     for (int i = 0; i < n; ++i) {
@@ -292,20 +305,32 @@ private:
     for (size_t k = 0; k < inputs_.size(); ++k)
       floats_.push_back({argName(k), inputs_[k].type});
     if (mm) {
-      floats_.erase(floats_.begin(), floats_.begin() + 2); // A and B feed only the product
+      // A and B (and C and D) feed only the products.
+      floats_.erase(floats_.begin(), floats_.begin() + (two_ ? 4 : 2));
       std::vector<int64_t> mn = {dyn_ == 0 && m_ > 1 ? ir::kDynamic : m_, n_};
-      Val p{fresh("mm"), typed(ft_, mn)};
-      std::string attrs;
-      if (transA_ || transB_) {
-        attrs = " {";
-        if (transA_)
-          attrs += "transpose_a = true";
-        if (transB_)
-          attrs += std::string(transA_ ? ", " : "") + "transpose_b = true";
-        attrs += "}";
-      }
-      emit(p.name + " = matmul " + argName(0) + ", " + argName(1) + attrs + " : " + p.type.str());
+      auto product = [&](size_t a, bool ta, bool tb) {
+        Val p{fresh("mm"), typed(ft_, mn)};
+        std::string attrs;
+        if (ta || tb) {
+          attrs = " {";
+          if (ta)
+            attrs += "transpose_a = true";
+          if (tb)
+            attrs += std::string(ta ? ", " : "") + "transpose_b = true";
+          attrs += "}";
+        }
+        emit(p.name + " = matmul " + argName(a) + ", " + argName(a + 1) + attrs + " : " +
+             p.type.str());
+        return p;
+      };
+      Val p = product(0, transA_, transB_);
       floats_.push_back(p);
+      if (two_) {
+        Val q = product(2, transC_, transD_);
+        floats_.push_back(q);
+        if (rng_.chance(70))
+          floats_.push_back(op2("sub", p, q));
+      }
     }
     int n = 1 + int(rng_.below(mm ? 5 : 9));
     for (int i = 0; i < n; ++i)
@@ -405,6 +430,8 @@ private:
 
   Rng rng_;
   int matmul_;
+  bool two_ = false, transC_ = false, transD_ = false;
+  int64_t k2_ = 0;
   bool big_;
   ElemType ft_ = ElemType::F32;
   std::vector<int64_t> space_;
