@@ -5,6 +5,7 @@
 
 #include "codegen/JitExecutor.h"
 #include "frontend/Driver.h"
+#include "ir/FileRead.h"
 #include "ir/Parser.h"
 #include "ir/Verifier.h"
 #include "passes/PipelineOptions.h"
@@ -34,18 +35,12 @@ runtime::KernelExecutor *Session::executor(bool jit, bool cache, std::string &er
 
 std::unique_ptr<runtime::VM> Session::load(const std::string &path, const CompileOptions &opts,
                                            std::string &errors) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    errors += path + ": error: cannot read the file\n";
+  std::string text, why;
+  if (!ir::readFile(path, text, why)) {
+    errors += path + ": error: " + why + "\n";
     return nullptr;
   }
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  if (f.bad()) {
-    errors += path + ": error: cannot read the file\n";
-    return nullptr;
-  }
-  return loadSource(ss.str(), path, opts, errors);
+  return loadSource(text, path, opts, errors);
 }
 
 std::unique_ptr<runtime::VM> Session::loadSource(const std::string &text,

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "frontend/Lexer.h"
+#include "ir/FileRead.h"
 #include "ir/Support.h"
 
 namespace kiln::frontend {
@@ -190,15 +191,15 @@ bool Parser::parseImport(Program &prog) {
     return true; // each file is imported once (this also breaks import cycles)
   if (imports_->depth >= kMaxImportDepth)
     return error(loc(nameTok), "imports are nested too deeply");
-  std::ifstream in(target, std::ios::binary);
-  if (!in || fs::is_directory(target, ec))
-    return error(loc(nameTok), "cannot read imported file '" + nameTok.text + "'");
-  if (!fs::is_regular_file(target, ec))
-    return error(loc(nameTok), "imported file '" + nameTok.text + "' is not a regular file");
-  if (fs::file_size(target, ec) > kMaxImportBytes)
-    return error(loc(nameTok), "imported file '" + nameTok.text + "' is larger than " +
-                                   std::to_string(kMaxImportBytes >> 20) + " MiB");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Opened without blocking, refused unless a regular file (ir/FileRead.h).
+  std::string text, why;
+  if (!ir::readFile(target.string(), text, why, {.maxBytes = kMaxImportBytes})) {
+    std::string reason = why.substr(why.rfind("': ") + 3);
+    if (reason.rfind("it is ", 0) == 0 || reason == "not a regular file")
+      return error(loc(nameTok), "imported file '" + nameTok.text + "' is not a regular file (" +
+                                     reason + ")");
+    return error(loc(nameTok), "cannot read imported file '" + nameTok.text + "': " + reason);
+  }
   imports_->seen.insert(key);
   auto file = sources_.addBuffer(target.string(), text);
   ++imports_->depth;
@@ -1018,13 +1019,11 @@ std::optional<Program> parseProgram(std::string_view text, const std::string &fi
 
 std::optional<Program> parseProgramFile(const std::string &path, ir::SourceManager &sources,
                                         ir::DiagnosticEngine &diag) {
-  std::ifstream in(path, std::ios::binary);
-  std::error_code ec;
-  if (!in || std::filesystem::is_directory(path, ec)) {
-    diag.error(SourceLoc{}, "cannot read '" + path + "'");
+  std::string text, why;
+  if (!ir::readFile(path, text, why)) {
+    diag.error(SourceLoc{}, why);
     return std::nullopt;
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return parseProgram(text, path, sources, diag);
 }
 

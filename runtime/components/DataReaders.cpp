@@ -12,6 +12,7 @@
 #include <limits>
 #include <string_view>
 
+#include "ir/FileRead.h"
 #include "ir/Types.h"
 #include "runtime/components/Config.h"
 
@@ -20,51 +21,25 @@ namespace {
 
 // ---- helpers ------------------------------------------------------------------
 
-/// The whole file, or false with "cannot open 'path'".
+/// A bound for a data file that grows while it is read.
+constexpr size_t kMaxDataFileBytes = size_t(64) << 30;
+
+/// The whole file, or false with "cannot open 'path': why".
 bool readFileBytes(const std::string &path, std::string &bytes, std::string &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open '" + path + "': " + std::strerror(errno);
-    return false;
-  }
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0) {
-    error = "cannot read '" + path + "'";
-    return false;
-  }
-  in.seekg(0, std::ios::beg);
-  bytes.resize(static_cast<size_t>(size));
-  if (size > 0 && !in.read(bytes.data(), size)) {
-    error = "cannot read '" + path + "'";
-    return false;
-  }
-  return true;
+  if (ir::readFile(path, bytes, error, {.maxBytes = kMaxDataFileBytes}))
+    return true;
+  error = "cannot open" + error.substr(std::strlen("cannot read"));
+  return false;
 }
 
 /// Reads at most `limit` leading bytes (for header-only probes) and the size
 /// of the whole file.
 bool readFilePrefix(const std::string &path, size_t limit, std::string &bytes,
                     uint64_t &fileSize, std::string &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open '" + path + "': " + std::strerror(errno);
-    return false;
-  }
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0) {
-    error = "cannot read '" + path + "'";
-    return false;
-  }
-  fileSize = static_cast<uint64_t>(size);
-  in.seekg(0, std::ios::beg);
-  bytes.resize(static_cast<size_t>(std::min<uint64_t>(fileSize, limit)));
-  if (!bytes.empty() && !in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
-    error = "cannot read '" + path + "'";
-    return false;
-  }
-  return true;
+  if (ir::readFile(path, bytes, error, {.prefix = limit}, &fileSize))
+    return true;
+  error = "cannot open" + error.substr(std::strlen("cannot read"));
+  return false;
 }
 
 /// a * b, or false on overflow of int64.

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "ir/FileRead.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
@@ -510,24 +511,16 @@ std::optional<CheckpointData> parseCheckpoint(std::span<const uint8_t> bytes,
   return d;
 }
 
+// A bound for a file that grows while it is read (a checkpoint's size is
+// otherwise the file's own).
+constexpr size_t kMaxCheckpointBytes = size_t(64) << 30;
+
 std::optional<CheckpointData> readCheckpoint(const std::string &path, std::string &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read " + path + ": " + std::strerror(errno);
-    return std::nullopt;
-  }
   // A checkpoint is a file kiln wrote; a FIFO or a device (/dev/zero) could
-  // block or feed bytes without end.
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    error = "cannot read " + path + ": not a regular file";
+  // block or feed bytes without end (ir/FileRead.h).
+  std::string bytes;
+  if (!ir::readFile(path, bytes, error, {.maxBytes = kMaxCheckpointBytes}))
     return std::nullopt;
-  }
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    error = "cannot read " + path;
-    return std::nullopt;
-  }
   auto d = parseCheckpoint(
       std::span(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()), error);
   if (!d)

@@ -40,6 +40,7 @@ void installSignalHandlers() {
   sa.sa_flags = 0;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr); // the terminal went away: save, as for SIGTERM
 }
 
 bool parseCount(const std::string &s, int64_t &out) {

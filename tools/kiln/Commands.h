@@ -2,7 +2,7 @@
 // is listed in Main.cpp's table.
 //
 // Exit codes: 0 success, 1 the input was bad (a diagnostic was printed),
-// 2 the command line was bad, 3 the run was interrupted (SIGINT/SIGTERM).
+// 2 the command line was bad, 3 the run was interrupted (SIGINT/SIGTERM/SIGHUP).
 #pragma once
 
 #include <string>

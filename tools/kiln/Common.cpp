@@ -7,6 +7,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "ir/FileRead.h"
 #include "tools/kiln/Commands.h"
 
 namespace kiln::tools {
@@ -42,15 +43,9 @@ std::optional<std::string> readInputFile(const std::string &path) {
       return tooLarge();
     return text;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::cerr << "kiln: error: cannot read " << path << ": " << std::strerror(errno) << "\n";
-    return std::nullopt;
-  }
-  if (!readBounded(in, text))
-    return tooLarge();
-  if (in.bad()) {
-    std::cerr << "kiln: error: cannot read " << path << "\n";
+  std::string error;
+  if (!ir::readFile(path, text, error, {.maxBytes = kMaxInputBytes})) {
+    std::cerr << "kiln: error: " << error << "\n";
     return std::nullopt;
   }
   return text;

@@ -57,7 +57,7 @@ constexpr Verb kVerbs[] = {
      "  --stats                pass statistics, and the per-kernel codegen report at the end\n"
      "  --progress, --no-progress   the progress line on stderr (default: when a terminal)\n"
      "  --quiet                print nothing but the program's own output\n"
-     "SIGINT/SIGTERM stop at the next step and, with --save, save there.\n"},
+     "SIGINT/SIGTERM/SIGHUP stop at the next step and, with --save, save there.\n"},
     {"resume", kiln::tools::cmdResume,
      "kiln resume CKPT [--steps N] [--save CKPT2] [--checkpoint-every N]   continue a saved run",
      "Loads a checkpoint written by `kiln run --save` (it holds the program and\n"
