@@ -25,12 +25,12 @@
 #include <cstring>
 #include <emmintrin.h>
 #include <new>
-#include <omp.h>
 #include <string_view>
 
 #include "ir/Support.h"
 #include "runtime/GemmInternal.h"
 #include "runtime/JobPool.h"
+#include "runtime/OpenMP.h"
 #include "runtime/Kernels.h"
 
 namespace kiln::runtime::gemm {

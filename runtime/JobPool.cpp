@@ -11,13 +11,13 @@
 // claimed job has finished, so a helper that claimed job i can read them
 // safely; a helper that claims nothing touches nothing but the state word.
 #include "runtime/JobPool.h"
+#include "runtime/OpenMP.h"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <emmintrin.h>
 #include <mutex>
-#include <omp.h>
 #include <system_error>
 #include <thread>
 

@@ -1,8 +1,7 @@
 #include "runtime/Parallel.h"
 
-#include <omp.h>
-
 #include "runtime/JobPool.h"
+#include "runtime/OpenMP.h"
 
 namespace kiln::runtime {
 
