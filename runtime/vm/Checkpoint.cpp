@@ -2,6 +2,7 @@
 #include "runtime/Checkpoint.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bit>
@@ -531,14 +532,31 @@ std::optional<CheckpointData> readCheckpoint(const std::string &path, std::strin
 bool writeFileAtomically(const std::string &path, const std::string &bytes, std::string &error) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
   auto sysErr = [&](const std::string &what) {
     error = "cannot write checkpoint " + path + ": " + what + ": " + std::strerror(errno);
     return false;
   };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Only a regular file (or nothing) is replaced: `--save /dev/sda` or a
+  // FIFO is refused. A symlink is replaced by the new file (rename does not
+  // follow it), unless it points to something other than a regular file.
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    error = "cannot write checkpoint " + path + ": it exists and is not a regular file";
+    return false;
+  }
+  // The temporary is created, never opened: O_EXCL|O_NOFOLLOW, so a symlink
+  // or a hard link planted at its name is not written through (it would
+  // overwrite an unrelated file); a taken name moves on to the next one.
+  std::string tmp;
+  int fd = -1;
+  for (unsigned attempt = 0; fd < 0 && attempt < 100; ++attempt) {
+    tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(attempt);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST)
+      return sysErr("create " + tmp);
+  }
   if (fd < 0)
-    return sysErr("open " + tmp);
+    return sysErr("create " + tmp);
   size_t off = 0;
   while (off < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);

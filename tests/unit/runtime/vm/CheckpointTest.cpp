@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "runtime/Checkpoint.h"
 #include "runtime/vm/Crc32c.h"
@@ -321,6 +322,51 @@ TEST(Hashes, KnownAnswers) {
   h.update(m.data() + 3, m.size() - 3);
   EXPECT_EQ(h.hexDigest(), Sha256::hex(m.data(), m.size()));
   EXPECT_EQ(crc32c("123456789", 9), 0xE3069283u);
+}
+
+// A symlink or hard link planted at the temporary's name is not written
+// through (it would overwrite an unrelated file): the temporary is created
+// with O_EXCL|O_NOFOLLOW and a taken name moves on to the next one.
+TEST(WriteFileAtomically, PlantedLinksAreNotFollowed) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("kiln-atomic-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string target = (dir / "c.ckpt").string();
+  std::string victim = (dir / "victim").string(), victim2 = (dir / "victim2").string();
+  std::ofstream(victim) << "precious";
+  std::ofstream(victim2) << "precious too";
+  std::string pid = std::to_string(::getpid());
+  fs::create_symlink(victim, target + ".tmp." + pid + ".0");
+  fs::create_hard_link(victim2, target + ".tmp." + pid + ".1");
+  std::string victim3 = (dir / "victim3").string(); // at the name kiln used before
+  std::ofstream(victim3) << "old name";
+  fs::create_symlink(victim3, target + ".tmp." + pid);
+  std::string err;
+  ASSERT_TRUE(writeFileAtomically(target, "new bytes", err)) << err;
+  auto slurp = [](const std::string &p) {
+    std::ifstream in(p);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  EXPECT_EQ(slurp(victim), "precious");
+  EXPECT_EQ(slurp(victim2), "precious too");
+  EXPECT_EQ(slurp(victim3), "old name");
+  EXPECT_EQ(slurp(target), "new bytes");
+  EXPECT_FALSE(fs::exists(target + ".tmp." + pid + ".2"));
+  fs::remove_all(dir);
+}
+
+// Only a regular file (or nothing) is replaced by --save.
+TEST(WriteFileAtomically, RefusesWhatIsNotARegularFile) {
+  std::string err;
+  EXPECT_FALSE(writeFileAtomically("/dev/null", "x", err));
+  EXPECT_NE(err.find("not a regular file"), std::string::npos) << err;
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("kiln-atomic-dir-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "sub");
+  EXPECT_FALSE(writeFileAtomically((dir / "sub").string(), "x", err));
+  EXPECT_TRUE(fs::is_directory(dir / "sub"));
+  fs::remove_all(dir);
 }
 
 } // namespace
