@@ -26,7 +26,7 @@ using ir::Value;
 
 std::unique_ptr<ir::Module> LoweringContext::run() {
   std::string entry = opts_.entry.empty() ? prog_.entry() : opts_.entry;
-  SourceLoc fileLoc;
+  SourceLoc fileLoc = prog_.source();
   if (!prog_.decls().empty() && prog_.decls().front().loc.file)
     fileLoc = SourceLoc{prog_.decls().front().loc.file, 1, 1};
 

@@ -1011,6 +1011,7 @@ std::optional<Program> parseProgram(std::string_view text, const std::string &fi
   auto canon = std::filesystem::weakly_canonical(fileName, ec);
   imports.seen.insert(ec ? fileName : canon.string());
   Program prog;
+  prog.setSource(SourceLoc{file, 1, 1});
   Parser p(lex(text), file, sources, diag, false, &imports);
   if (!p.parseFile(prog))
     return std::nullopt;

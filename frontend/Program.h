@@ -253,6 +253,12 @@ public:
   const std::string &entry() const { return entry_; }
   void setEntry(std::string e) { entry_ = std::move(e); }
 
+  /// Where a parsed program came from (its file, line 1, column 1), for
+  /// errors about the program as a whole (an empty file has no entry);
+  /// unknown for a program built with the C++ API.
+  const SourceLoc &source() const { return source_; }
+  void setSource(SourceLoc loc) { source_ = std::move(loc); }
+
   // ---- the C++ builder API (see frontend/Api.h for the elements) ----
   /// Declares a component: `component("dataset", "Dataset.randn", {{"rows", 13}})`.
   /// A declaration with the same name is replaced.
@@ -283,6 +289,7 @@ public:
 private:
   friend class MatchSet;
   std::vector<Decl> decls_;
+  SourceLoc source_;
   std::string entry_ = "main";
 };
 
