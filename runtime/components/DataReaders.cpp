@@ -230,10 +230,15 @@ bool readCsv(const std::string &path, const CsvOptions &options, bool shapeOnly,
       auto [text, col] = fields[static_cast<size_t>(c)];
       double v;
       if (!parseNumber(text, v)) {
-        std::string shown(trim(text).substr(0, 40));
+        // The position only, never the text: a path from a crafted
+        // checkpoint may name any file, and its contents stay out of errors.
+        std::string_view field = trim(text);
         error = where(line.number, col) +
-                (shown.empty() ? std::string("empty field")
-                               : "field is not a number: '" + shown + "'");
+                (field.empty()         ? std::string("empty field")
+                 : field[0] == '"'     ? std::string("field is quoted (CSV quotes are not supported)")
+                                       : "field is not a number (" +
+                                             std::to_string(field.size()) +
+                                             (field.size() == 1 ? " character)" : " characters)"));
         return false;
       }
       if (c == labelCol) {
