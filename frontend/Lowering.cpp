@@ -10,6 +10,7 @@
 #include "frontend/Lowering.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "frontend/LoweringContext.h"
 #include "frontend/ProgramPrinter.h"
@@ -124,6 +125,23 @@ std::optional<Attribute> LoweringContext::literalAttr(const Literal &l, bool all
   return std::nullopt;
 }
 
+/// A data file path as the IR holds it: a relative path is taken relative
+/// to the folder of the file that declares the component (as `import` is),
+/// or to the current folder for a program read from stdin, and made
+/// absolute, so `kiln run` and `kiln resume` find the file from any folder.
+std::string LoweringContext::resolveDataPath(const std::string &path, const SourceLoc &declLoc) {
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  if (path.empty() || p.is_absolute())
+    return path;
+  const std::string *file = declLoc.file.get();
+  bool realFile = file && !file->empty() && file->front() != '<' && *file != "-";
+  fs::path base = realFile ? fs::path(*file).parent_path() : fs::path();
+  std::error_code ec;
+  fs::path abs = fs::absolute(base / p, ec);
+  return ec ? (base / p).lexically_normal().string() : abs.lexically_normal().string();
+}
+
 bool LoweringContext::lowerComponents() {
   for (const Decl &d : prog_.decls()) {
     if (d.kind != Decl::Kind::Component)
@@ -132,10 +150,13 @@ bool LoweringContext::lowerComponents() {
     if (!catalog_.hasComponentType(d.typeName))
       return error(d.loc, "unknown component type '" + d.typeName + "'");
     std::vector<ir::NamedAttribute> config;
+    std::vector<std::string> pathKeys = catalog_.pathKeys(d.typeName);
     for (const KwArg &k : d.config) {
       auto a = literalAttr(k.value, false);
       if (!a)
         return false;
+      if (a->isString() && std::find(pathKeys.begin(), pathKeys.end(), k.name) != pathKeys.end())
+        *a = Attribute::string(resolveDataPath(a->getString(), d.loc));
       config.push_back({k.name, std::move(*a)});
     }
     std::string why;

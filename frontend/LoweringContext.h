@@ -61,6 +61,7 @@ public:
 private:
   // ---- program lowering (Lowering.cpp) ----
   bool lowerComponents();
+  static std::string resolveDataPath(const std::string &path, const SourceLoc &declLoc);
   ir::Value *lowerElement(const Element &e, ir::Value *last);
   ir::Value *lowerSeqChildren(const std::vector<Element> &children, ir::Value *last);
   ir::Value *lowerRegion(ir::Region &r, const Element &e, ir::Value *last, bool yieldValue);

@@ -97,6 +97,15 @@ public:
 
   /// The native function registered under `name`, or nullptr.
   virtual const FunctionSchema *lookupFunction(std::string_view name) const = 0;
+
+  /// The configuration keys of `typeName` that name files (a Dataset's
+  /// `path` and `labels`). The frontend resolves a relative one against the
+  /// folder of the file that declares the component, so the IR (and a
+  /// checkpoint) holds a path that does not depend on the current folder.
+  virtual std::vector<std::string> pathKeys(std::string_view typeName) const {
+    (void)typeName;
+    return {};
+  }
 };
 
 } // namespace kiln::ir

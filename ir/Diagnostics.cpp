@@ -29,6 +29,13 @@ const std::string *SourceManager::bufferText(const std::string &file) const {
   return it == buffers_.end() ? nullptr : &it->second.text;
 }
 
+std::vector<std::pair<std::string, std::string>> SourceManager::buffers() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto &[name, buffer] : buffers_)
+    out.emplace_back(name, buffer.text);
+  return out;
+}
+
 std::string_view SourceManager::lineText(const std::string &file,
                                          uint32_t line) const {
   auto it = buffers_.find(file);

@@ -44,6 +44,8 @@ public:
   std::string_view lineText(const std::string &file, uint32_t line) const;
   /// The whole text of a registered buffer, or nullptr.
   const std::string *bufferText(const std::string &file) const;
+  /// Every registered buffer as (name, text), in name order.
+  std::vector<std::pair<std::string, std::string>> buffers() const;
 
 private:
   struct Buffer {

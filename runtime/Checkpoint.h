@@ -3,7 +3,8 @@
 //
 //   "KILNCKPT"  u32 version  u32 section count
 //   then sections, each: u32 kind, u32 CRC-32C of the payload, u64 length,
-//   payload. Sections, in order: program (entry + IR text + lowering hash),
+//   payload. Sections, in order: program (entry + IR text + lowering hash +
+//   source files),
 //   values (tensor table), vm (step count + fiber tree of frames), components
 //   (type + saveState() tensors), rng (stream counters).
 //
@@ -26,7 +27,8 @@
 namespace kiln::runtime {
 
 inline constexpr char kCheckpointMagic[8] = {'K', 'I', 'L', 'N', 'C', 'K', 'P', 'T'};
-inline constexpr uint32_t kCheckpointVersion = 1;
+/// Version 2 added the program's source files; version 1 files still load.
+inline constexpr uint32_t kCheckpointVersion = 2;
 
 enum class SectionKind : uint32_t { Program = 1, Values = 2, VM = 3, Components = 4, Rng = 5 };
 const char *sectionName(SectionKind k);
@@ -47,6 +49,7 @@ struct CheckpointData {
   std::string entry;
   std::string irText;
   std::string programHash;
+  VM::SourceFiles sources; // the program's files (version 2), for diagnostics
   int64_t steps = 0;
   bool done = false;
   Fiber root;

@@ -21,6 +21,17 @@
 
 namespace kiln::runtime {
 
+/// The largest count a checkpoint may hold: the step count, a random
+/// stream's counter, a loop counter, a data set's epoch, a model's sample
+/// count. 2^62 is beyond any run (146 years at a step a nanosecond) and
+/// leaves room to keep counting, so a loaded checkpoint can run and be saved
+/// again without overflow; loading refuses anything larger.
+inline constexpr int64_t kMaxSavedCount = int64_t(1) << 62;
+
+/// Whether a VM's components may open the files their configuration names
+/// (`kiln inspect` creates them detached: ComponentType::createDetached).
+enum class DataFiles { Open, NotOpened };
+
 struct NamedTensor {
   std::string name;
   Tensor value;

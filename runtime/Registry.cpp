@@ -72,14 +72,16 @@ std::string Registry::unknownFunctionMessage(std::string_view name) {
 std::unique_ptr<Component> Registry::createComponent(std::string_view typeName,
                                                      std::string_view constructor,
                                                      const std::vector<ir::NamedAttribute> &config,
-                                                     std::string &error) const {
+                                                     std::string &error, DataFiles data) const {
   const ComponentType *type = lookupComponentType(typeName);
   if (!type) {
     error = unknownTypeMessage(typeName);
     return nullptr;
   }
   std::string message;
-  std::unique_ptr<Component> c = type->create(constructor, config, message);
+  std::unique_ptr<Component> c = data == DataFiles::Open
+                                     ? type->create(constructor, config, message)
+                                     : type->createDetached(constructor, config, message);
   // A user-registered type may fail without saying why; still report it.
   if (!c)
     error = message.empty()
@@ -109,6 +111,11 @@ std::vector<std::string> Registry::functionNames() const {
 
 bool Registry::hasComponentType(std::string_view typeName) const {
   return types_.find(typeName) != types_.end();
+}
+
+std::vector<std::string> Registry::pathKeys(std::string_view typeName) const {
+  const ComponentType *type = lookupComponentType(typeName);
+  return type ? type->pathKeys() : std::vector<std::string>{};
 }
 
 std::optional<ir::ComponentSchema>

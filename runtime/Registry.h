@@ -72,7 +72,21 @@ public:
   virtual std::unique_ptr<Component>
   create(std::string_view constructor, const std::vector<ir::NamedAttribute> &config,
          std::string &error) const = 0;
+
+  /// The configuration keys that name files (see ir::ComponentCatalog).
+  virtual std::vector<std::string> pathKeys() const { return {}; }
+
+  /// An instance for looking at a checkpoint (`kiln inspect`): like create()
+  /// but it must not open any file its configuration names (a checkpoint may
+  /// name any path). Only saveState()/loadState() are used on it. Types
+  /// that read no files keep the default, create().
+  virtual std::unique_ptr<Component>
+  createDetached(std::string_view constructor, const std::vector<ir::NamedAttribute> &config,
+                 std::string &error) const {
+    return create(constructor, config, error);
+  }
 };
+
 
 class Registry : public ir::ComponentCatalog {
 public:
@@ -106,7 +120,8 @@ public:
   std::unique_ptr<Component> createComponent(std::string_view typeName,
                                              std::string_view constructor,
                                              const std::vector<ir::NamedAttribute> &config,
-                                             std::string &error) const;
+                                             std::string &error,
+                                             DataFiles data = DataFiles::Open) const;
 
   /// The native function registered under `name`, or nullptr. The pointer
   /// stays valid until this registry is destroyed or assigned to.
@@ -123,6 +138,7 @@ public:
 
   // ---- ir::ComponentCatalog ----
   bool hasComponentType(std::string_view typeName) const override;
+  std::vector<std::string> pathKeys(std::string_view typeName) const override;
   std::optional<ir::ComponentSchema>
   resolveComponent(std::string_view typeName, std::string_view constructor,
                    const std::vector<ir::NamedAttribute> &config,

@@ -75,16 +75,22 @@ public:
   /// from `registry`, lowers the module and positions the VM at the start of
   /// func `entry`. On failure reports to `diag` and returns null. The
   /// registry must outlive the VM (native functions are resolved into it).
+  /// With DataFiles::NotOpened the components are created detached
+  /// (ComponentType::createDetached): such a VM can be inspected and saved,
+  /// not stepped.
   static std::unique_ptr<VM> create(std::shared_ptr<const ir::Module> module,
                                     const Registry &registry, ir::DiagnosticEngine &diag,
-                                    std::string_view entry = "main");
+                                    std::string_view entry = "main",
+                                    DataFiles data = DataFiles::Open);
 
   /// Loads a checkpoint written by save(): validates the file, parses and
   /// verifies its IR, re-lowers it (checking the lowering hash), re-creates
   /// the components and restores every piece of state. On failure returns
   /// null with a message naming what is wrong in `error`.
+  /// `kiln inspect` loads with DataFiles::NotOpened: no path the
+  /// checkpoint names is opened (see create()).
   static std::unique_ptr<VM> load(const std::string &path, const Registry &registry,
-                                  std::string &error);
+                                  std::string &error, DataFiles data = DataFiles::Open);
 
   /// Runs one instruction. Returns the status after it.
   Status step();
@@ -106,7 +112,7 @@ public:
   /// Rebuilds a VM from checkpoint data, validating every index, shape and
   /// dtype against the re-lowered program (see load()).
   static std::unique_ptr<VM> restore(const CheckpointData &data, const Registry &registry,
-                                     std::string &error);
+                                     std::string &error, DataFiles files = DataFiles::Open);
 
   // ---- access for tools and tests ----
   const Program &program() const { return *program_; }
@@ -127,6 +133,17 @@ public:
   void setKernelExecutor(KernelExecutor *ex);
   KernelExecutor *kernelExecutor() const { return executor_; }
   std::string entryName() const { return program_->funcs[program_->entryFunc].name; }
+
+  /// The program's source files (name, text), saved in checkpoints so that
+  /// a run-time error after `kiln resume` still quotes its source line.
+  using SourceFiles = std::vector<std::pair<std::string, std::string>>;
+  void setSourceFiles(SourceFiles files) {
+    sources_ = std::make_shared<const SourceFiles>(std::move(files));
+  }
+  const SourceFiles &sourceFiles() const {
+    static const SourceFiles kNone;
+    return sources_ ? *sources_ : kNone;
+  }
 
   /// Frames deeper than this are a run-time error (runaway recursion).
   static constexpr uint32_t kMaxCallDepth = 10000;
@@ -151,6 +168,7 @@ private:
   const Registry *registry_ = nullptr;
   Fiber root_;
   std::vector<uint64_t> rng_; // element offset per random stream (program_->randomStreams)
+  std::shared_ptr<const SourceFiles> sources_;
   int64_t steps_ = 0;
   Status status_ = Status::Running;
   ir::Diagnostic error_{ir::Severity::Error, {}, {}};

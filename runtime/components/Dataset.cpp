@@ -202,6 +202,10 @@ public:
       : config_(std::make_shared<const DatasetConfig>(std::move(config))),
         data_(std::make_shared<const DataMatrix>(std::move(data))),
         hash_(data_->contentHash()) {}
+  /// Without its data (kiln inspect: a checkpoint's paths are not opened).
+  /// Only saveState()/loadState() work; invoke() refuses.
+  explicit DatasetComponent(DatasetConfig config)
+      : config_(std::make_shared<const DatasetConfig>(std::move(config))), hash_(0) {}
 
   std::string_view typeName() const override { return "Dataset"; }
 
@@ -224,10 +228,16 @@ public:
   bool invoke(int method, std::span<const Tensor> args,
               const std::vector<ir::NamedAttribute> &kwargs, CallContext &,
               std::vector<Tensor> &results, NativeError &error) override {
+    if (!data_) {
+      error.message = config_->title() + ": the data was not opened";
+      return false;
+    }
     switch (method) {
     case kNext:
     case kNextLabel: {
       bool labels = method == kNextLabel;
+      if (!withinEpochLimit(labels ? labelCursor_ : cursor_, 1, error))
+        return false;
       Tensor t = Tensor::empty(ElemType::F32, {width(labels)});
       fillRows(labels ? labelCursor_ : cursor_, labels, 1, t.data<float>());
       results.push_back(std::move(t));
@@ -245,6 +255,8 @@ public:
                         std::to_string(n) + " rows is too large";
         return false;
       }
+      if (!withinEpochLimit(labels ? labelCursor_ : cursor_, n, error))
+        return false;
       Tensor t = Tensor::empty(ElemType::F32, {n, width(labels)});
       fillRows(labels ? labelCursor_ : cursor_, labels, n, t.data<float>());
       results.push_back(std::move(t));
@@ -296,7 +308,10 @@ public:
     }
     int64_t h;
     std::memcpy(&h, &hash_, sizeof h);
-    if (v.back() != h) {
+    if (!data_) {
+      // Detached: nothing to compare with; keep the saved values as they are.
+      std::memcpy(&hash_, &v.back(), sizeof h);
+    } else if (v.back() != h) {
       error = config_->title() +
               ": the data differs from when the checkpoint was written (content hash mismatch); "
               "was the file changed?";
@@ -312,6 +327,9 @@ public:
   }
 
   std::string describe() const override {
+    if (!data_)
+      return config_->title() + ": data not opened; at epoch " + std::to_string(cursor_.epoch) +
+             ", row " + std::to_string(cursor_.row);
     std::string s = config_->title() + ": " + std::to_string(data_->rows) + " rows x " +
                     std::to_string(data_->cols) + " columns";
     if (config_->hasLabels())
@@ -331,13 +349,21 @@ private:
     int64_t permEpoch = -1;
   };
 
+  /// Reading n more rows keeps the epoch within what a checkpoint may hold.
+  bool withinEpochLimit(const Cursor &c, int64_t n, NativeError &error) const {
+    if (c.epoch + (c.row + n) / data_->rows <= kMaxSavedCount)
+      return true;
+    error.message = config_->title() + ": the epoch count would pass kiln's limit of 2^62";
+    return false;
+  }
+
   int64_t width(bool labels) const { return labels ? config_->classes : data_->cols; }
 
   bool restoreCursor(int64_t epoch, int64_t row, Cursor &c, std::string &error) const {
-    if (epoch < 0 || row < 0 || row >= data_->rows) {
+    if (epoch < 0 || epoch > kMaxSavedCount || row < 0 || (data_ && row >= data_->rows)) {
       error = "Dataset: checkpoint position (epoch " + std::to_string(epoch) + ", row " +
-              std::to_string(row) + ") is out of range for " + std::to_string(data_->rows) +
-              " rows";
+              std::to_string(row) + ") is out of range" +
+              (data_ ? " for " + std::to_string(data_->rows) + " rows" : std::string());
       return false;
     }
     c.epoch = epoch;
@@ -397,6 +423,7 @@ private:
 class DatasetType : public ComponentType {
 public:
   std::string_view name() const override { return "Dataset"; }
+  std::vector<std::string> pathKeys() const override { return {"path", "labels"}; }
 
   std::optional<ir::ComponentSchema> resolve(std::string_view constructor,
                                              const std::vector<ir::NamedAttribute> &config,
@@ -442,6 +469,15 @@ public:
     if (!loadData(*c, /*shapeOnly=*/false, data, error))
       return nullptr;
     return std::make_unique<DatasetComponent>(std::move(*c), std::move(data));
+  }
+
+  std::unique_ptr<Component> createDetached(std::string_view constructor,
+                                            const std::vector<ir::NamedAttribute> &config,
+                                            std::string &error) const override {
+    std::optional<DatasetConfig> c = parseConfig(constructor, config, error);
+    if (!c)
+      return nullptr;
+    return std::make_unique<DatasetComponent>(std::move(*c));
   }
 };
 

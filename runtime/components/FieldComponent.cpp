@@ -8,9 +8,11 @@
 
 namespace kiln::runtime {
 
-void FieldComponent::addState(std::string name, Tensor value, bool isField) {
+void FieldComponent::addState(std::string name, Tensor value, bool isField, bool isCounter) {
   KILN_ASSERT(!isField || numFields_ == state_.size(), "fields must come before private state");
+  KILN_ASSERT(!isCounter || value.dtype() == ElemType::I64, "a counter is an i64 tensor");
   state_.push_back({std::move(name), std::move(value)});
+  isCounter_.push_back(isCounter ? 1 : 0);
   if (isField)
     ++numFields_;
 }
@@ -77,6 +79,15 @@ bool FieldComponent::loadState(const std::vector<NamedTensor> &state, std::strin
               ", expected " + want.value.type().str() +
               " (was the component configured differently?)";
       return false;
+    }
+    if (isCounter_[i]) {
+      const int64_t *v = got.value.data<int64_t>();
+      for (int64_t k = 0; k < got.value.numel(); ++k)
+        if (v[k] < 0 || v[k] > kMaxSavedCount) {
+          error = typeName_ + ": checkpoint state '" + got.name + "' holds the count " +
+                  std::to_string(v[k]) + ", outside [0, 2^62]";
+          return false;
+        }
     }
   }
   for (size_t i = 0; i < state.size(); ++i)

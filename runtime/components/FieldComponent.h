@@ -39,8 +39,11 @@ protected:
   FieldComponent(std::string typeName, std::vector<std::string> nativeMethods)
       : typeName_(std::move(typeName)), nativeMethods_(std::move(nativeMethods)) {}
 
-  /// Appends a state tensor; fields must be added before private state.
-  void addState(std::string name, Tensor value, bool isField);
+  /// Appends a state tensor; fields must be added before private state. A
+  /// counter (an i64 tensor of counts: a PCA's sample count, a KMeans's draw
+  /// counter) is checked on load to lie in [0, kMaxSavedCount], so a
+  /// crafted checkpoint cannot make it overflow (see loadState).
+  void addState(std::string name, Tensor value, bool isField, bool isCounter = false);
   Tensor &state(size_t i) { return state_[i].value; }
   const Tensor &state(size_t i) const { return state_[i].value; }
 
@@ -53,6 +56,7 @@ private:
   std::string typeName_;
   std::vector<std::string> nativeMethods_;
   std::vector<NamedTensor> state_;
+  std::vector<uint8_t> isCounter_; // per state tensor
   size_t numFields_ = 0;
 };
 

@@ -98,8 +98,8 @@ public:
   explicit KMeansComponent(const KMeansConfig &c)
       : FieldComponent("KMeans", {"update"}), k_(c.k), dims_(c.dims), seed_(c.seed) {
     addState("centroids", Tensor::zeros(ElemType::F32, {c.k, c.dims}), true);
-    addState("counts", Tensor::zeros(ElemType::I64, {c.k}), true);
-    addState("draws", Tensor::scalarI64(0), false);
+    addState("counts", Tensor::zeros(ElemType::I64, {c.k}), true, /*isCounter=*/true);
+    addState("draws", Tensor::scalarI64(0), false, /*isCounter=*/true);
   }
 
   std::unique_ptr<Component> clone() const override {

@@ -123,7 +123,7 @@ public:
   explicit PCAComponent(const PCAConfig &c) : FieldComponent("PCA", {"finalize"}), dims_(c.dims) {
     addState("xsum", Tensor::zeros(ElemType::F32, {c.inputs}), true);
     addState("xtx", Tensor::zeros(ElemType::F32, {c.inputs, c.inputs}), true);
-    addState("count", Tensor::scalarI64(0), true);
+    addState("count", Tensor::scalarI64(0), true, /*isCounter=*/true);
     addState("mean", Tensor::zeros(ElemType::F32, {c.inputs}), true);
     addState("components", Tensor::zeros(ElemType::F32, {c.dims, c.inputs}), true);
     addState("variance", Tensor::zeros(ElemType::F32, {c.dims}), true);

@@ -341,6 +341,11 @@ std::string serializeCheckpoint(const CheckpointData &d) {
   prog.str(d.entry);
   prog.str(d.irText);
   prog.str(d.programHash);
+  prog.put<uint64_t>(d.sources.size());
+  for (const auto &[name, text] : d.sources) {
+    prog.str(name);
+    prog.str(text);
+  }
 
   ValueTable vt;
   Writer vm;
@@ -394,9 +399,9 @@ std::optional<CheckpointData> parseCheckpoint(std::span<const uint8_t> bytes,
   uint32_t version, nsec;
   std::memcpy(&version, bytes.data() + 8, 4);
   std::memcpy(&nsec, bytes.data() + 12, 4);
-  if (version != kCheckpointVersion) {
+  if (version != 1 && version != kCheckpointVersion) {
     error = "unsupported checkpoint format version " + std::to_string(version) +
-            " (this kiln reads version " + std::to_string(kCheckpointVersion) + ")";
+            " (this kiln reads versions 1 to " + std::to_string(kCheckpointVersion) + ")";
     return std::nullopt;
   }
   if (nsec != std::size(kOrder)) {
@@ -454,6 +459,14 @@ std::optional<CheckpointData> parseCheckpoint(std::span<const uint8_t> bytes,
     d.entry = r.str("entry name");
     d.irText = r.str("IR text");
     d.programHash = r.str("program hash");
+    if (version >= 2) {
+      uint64_t n = r.count("source file count", 16);
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        std::string name = r.str("source file name");
+        std::string text = r.str("source file text");
+        d.sources.emplace_back(std::move(name), std::move(text));
+      }
+    }
     if (!done(r))
       return std::nullopt;
   }
@@ -471,8 +484,8 @@ std::optional<CheckpointData> parseCheckpoint(std::span<const uint8_t> bytes,
     Reader r(payload[2].data(), payload[2].size(), "vm");
     d.steps = r.get<int64_t>("step count");
     d.done = r.get<uint8_t>("status") != 0;
-    if (r.ok() && d.steps < 0)
-      r.fail("negative step count");
+    if (r.ok() && (d.steps < 0 || d.steps > kMaxSavedCount))
+      r.fail("step count " + std::to_string(d.steps) + " is outside [0, 2^62]");
     if (r.ok())
       readFiber(r, values, d.root, 0);
     if (!done(r))
@@ -505,6 +518,8 @@ std::optional<CheckpointData> parseCheckpoint(std::span<const uint8_t> bytes,
       x.seed = r.get<int64_t>("seed");
       x.stream = r.get<int64_t>("stream");
       x.counter = r.get<uint64_t>("counter");
+      if (r.ok() && x.counter > uint64_t(kMaxSavedCount))
+        r.fail("counter " + std::to_string(x.counter) + " is outside [0, 2^62]");
     }
     if (!done(r))
       return std::nullopt;
@@ -599,6 +614,7 @@ CheckpointData VM::snapshot() const {
   po.printLocations = true;
   d.irText = ir::printModule(*program_->module, po);
   d.programHash = program_->hash();
+  d.sources = sourceFiles();
   d.steps = steps_;
   d.done = status_ == Status::Done;
   d.root = root_;
@@ -632,6 +648,19 @@ public:
       if (p.code[pc].opcode == Opcode::Fused)
         for (uint32_t q = uint32_t(pc) + 1; q <= p.code[pc].a && q < p.code.size(); ++q)
           inFused_[q] = 1;
+    // The trip count of each loop counter: a saved counter beyond it (or
+    // negative) would make the loop run on for up to 2^63 iterations.
+    counterBound_.resize(p.funcs.size());
+    for (size_t f = 0; f < p.funcs.size(); ++f) {
+      const FuncInfo &fi = p.funcs[f];
+      counterBound_[f].assign(fi.numCounters, 0);
+      for (uint32_t pc = fi.entry; pc < fi.end && pc < p.code.size(); ++pc) {
+        const Instr &I = p.code[pc];
+        if ((I.opcode == Opcode::RepeatInit || I.opcode == Opcode::BufferInit) &&
+            I.b < fi.numCounters)
+          counterBound_[f][I.b] = std::max(counterBound_[f][I.b], I.imm);
+      }
+    }
   }
 
   bool fiber(const Fiber &f, bool isRoot, std::string &err, const char *where) {
@@ -657,6 +686,11 @@ public:
       if (fr.slots.size() != fi.numSlots || fr.counters.size() != fi.numCounters ||
           fr.buffers.size() != fi.numBuffers)
         return bad(err, fat + ": slot, counter or buffer count does not match @" + fi.name);
+      for (size_t k = 0; k < fr.counters.size(); ++k)
+        if (fr.counters[k] < 0 || fr.counters[k] > counterBound_[fr.func][k])
+          return bad(err, fat + ": loop counter " + std::to_string(k) + " is " +
+                              std::to_string(fr.counters[k]) + ", outside [0, " +
+                              std::to_string(counterBound_[fr.func][k]) + "]");
       for (size_t s = 0; s < fr.slots.size(); ++s) {
         const Slot &sl = fr.slots[s];
         const ir::Type &t = fi.slotTypes[s];
@@ -720,12 +754,13 @@ private:
   const Program &p_;
   size_t nc_;
   std::vector<uint8_t> inFused_;
+  std::vector<std::vector<int64_t>> counterBound_; // per func, per counter
 };
 
 } // namespace
 
 std::unique_ptr<VM> VM::restore(const CheckpointData &d, const Registry &registry,
-                                std::string &error) {
+                                std::string &error, DataFiles files) {
   // The IR is parsed and verified like any user input.
   ir::SourceManager sources;
   ir::DiagnosticEngine diag(&sources);
@@ -735,7 +770,7 @@ std::unique_ptr<VM> VM::restore(const CheckpointData &d, const Registry &registr
     return nullptr;
   }
   auto vm = VM::create(std::shared_ptr<const ir::Module>(std::move(module)), registry, diag,
-                       d.entry);
+                       d.entry, files);
   if (!vm) {
     error = "section 'program': cannot instantiate the stored program:\n" + diag.str();
     return nullptr;
@@ -785,17 +820,18 @@ std::unique_ptr<VM> VM::restore(const CheckpointData &d, const Registry &registr
     return nullptr;
   }
   vm->root_ = d.root;
+  vm->setSourceFiles(d.sources);
   vm->steps_ = d.steps;
   vm->status_ = d.done ? Status::Done : Status::Running;
   return vm;
 }
 
 std::unique_ptr<VM> VM::load(const std::string &path, const Registry &registry,
-                             std::string &error) {
+                             std::string &error, DataFiles files) {
   auto d = readCheckpoint(path, error);
   if (!d)
     return nullptr;
-  auto vm = restore(*d, registry, error);
+  auto vm = restore(*d, registry, error, files);
   if (!vm)
     error = path + ": " + error;
   return vm;

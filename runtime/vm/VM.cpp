@@ -42,13 +42,13 @@ std::string shapeStr(const Tensor &t) { return t.type().str(); }
 
 std::unique_ptr<VM> VM::create(std::shared_ptr<const ir::Module> module,
                                const Registry &registry, ir::DiagnosticEngine &diag,
-                               std::string_view entry) {
+                               std::string_view entry, DataFiles data) {
   std::unique_ptr<VM> vm(new VM());
   vm->registry_ = &registry;
   for (ir::Operation *c : module->components()) {
     std::string type, ctor, err;
     componentTypeOf(*c, type, ctor);
-    auto inst = registry.createComponent(type, ctor, componentConfig(*c), err);
+    auto inst = registry.createComponent(type, ctor, componentConfig(*c), err, data);
     if (!inst) {
       diag.error(c->loc(), "cannot create component @" + std::string(c->symbolAttr("sym_name")) +
                                ": " + err);
@@ -195,6 +195,13 @@ VM::Status VM::step() {
     childIdx = k;
     f = &f->children[k];
   }
+  // Counts stay within what a checkpoint may hold (kMaxSavedCount), so a VM
+  // that runs can always be saved and loaded again; only a crafted
+  // checkpoint starts near the limit (2^62 steps is 146 years at 1 ns).
+  if (steps_ >= kMaxSavedCount) {
+    fail(f->top().pc, "the step count reached kiln's limit of 2^62");
+    return status_;
+  }
   exec(*f);
   if (status_ == Status::Error)
     return status_;
@@ -280,6 +287,9 @@ bool VM::execMath(Frame &fr, uint32_t pc) {
       t = randomNormal(ka.resultType.elem(), std::move(shape), seed, stream, ctr);
     }
     ctr += static_cast<uint64_t>(t.numel());
+    if (ctr > uint64_t(kMaxSavedCount))
+      return fail(pc, "random stream (seed " + std::to_string(rs.seed) + ", stream " +
+                          std::to_string(rs.stream) + ") has drawn more than 2^62 numbers");
     if (!checkResult(pc, 0, t))
       return false;
     out.tensor = std::move(t);
@@ -616,8 +626,13 @@ void VM::exec(Fiber &f) {
         }
         if (!storeResults(fr, pc))
           return;
-        for (size_t s = 0; s < fb.streams.size(); ++s)
+        for (size_t s = 0; s < fb.streams.size(); ++s) {
           rng_[fb.streams[s]] = rngScratch_[s];
+          if (rngScratch_[s] > uint64_t(kMaxSavedCount)) {
+            fail(pc, "a random stream of this kernel has drawn more than 2^62 numbers");
+            return;
+          }
+        }
         fr.pc = I.a + 1;
         return;
       }
@@ -675,6 +690,7 @@ std::unique_ptr<VM> VM::clone() const {
       todo.push_back(&c);
   }
   vm->rng_ = rng_;
+  vm->sources_ = sources_;
   vm->steps_ = steps_;
   vm->status_ = status_;
   vm->error_ = error_;

@@ -3,8 +3,11 @@
 # Substitutions:
 #   %kiln        the kiln command of this build
 #   %examples    the examples/ folder of the source tree
+#   %python      the Python that runs lit (for Inputs/*.py helpers)
+#   %inputs      tests/lit/Inputs
 # FileCheck and `not` come from LLVM's tools folder.
 import os
+import sys
 
 import lit.formats
 
@@ -17,6 +20,8 @@ config.test_exec_root = os.path.join(config.kiln_obj_root, "tests", "lit")
 
 config.substitutions.append(("%kiln", config.kiln_path))
 config.substitutions.append(("%examples", os.path.join(config.kiln_src_root, "examples")))
+config.substitutions.append(("%python", sys.executable))
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
 config.environment["PATH"] = os.pathsep.join(
     [config.filecheck_dir, config.environment.get("PATH", "")])

@@ -4,10 +4,15 @@
 // stack tree of frames with the op each frame stands at), every component's
 // state tensors and every SSA value live in a frame, each with dtype, shape
 // and the SHA-256 of its bytes (so two runs can be compared by digest), and
-// the random stream counters. The file is validated exactly as `resume`
-// would (a bad file is refused, exit 1).
+// the random stream counters. The file is validated as `resume` would (a
+// bad file is refused, exit 1), except that no data file it names is opened,
+// so a data set's content hash is not compared with its file.
 #include <iostream>
 #include <sstream>
+
+#include <llvm/Support/FormatVariadic.h>
+#include <llvm/Support/JSON.h>
+#include <llvm/Support/raw_os_ostream.h>
 
 #include "ir/Attributes.h"
 #include "runtime/Checkpoint.h"
@@ -26,16 +31,21 @@ using runtime::Tensor;
 
 std::string digest(const Tensor &t) { return runtime::Sha256::hex(t.raw(), t.nbytes()); }
 
-std::string shapeJson(const Tensor &t) {
-  std::string s = "[";
-  for (int64_t i = 0; i < t.rank(); ++i)
-    s += (i ? ", " : "") + std::to_string(t.dim(i));
-  return s + "]";
+/// A JSON string value: names and locations come from files and may hold
+/// any bytes; invalid UTF-8 is replaced (llvm::json requires valid UTF-8).
+llvm::json::Value jsonString(std::string s) {
+  if (!llvm::json::isUTF8(s))
+    s = llvm::json::fixUTF8(s);
+  return llvm::json::Value(std::move(s));
 }
 
-std::string tensorJson(const Tensor &t) {
-  return "\"dtype\": \"" + std::string(ir::elemTypeName(t.dtype())) + "\", \"shape\": " +
-         shapeJson(t) + ", \"sha256\": \"" + digest(t) + "\"";
+llvm::json::Object tensorJson(const Tensor &t) {
+  llvm::json::Array shape;
+  for (int64_t i = 0; i < t.rank(); ++i)
+    shape.push_back(t.dim(i));
+  return llvm::json::Object{{"dtype", std::string(ir::elemTypeName(t.dtype()))},
+                            {"shape", std::move(shape)},
+                            {"sha256", digest(t)}};
 }
 
 struct FrameLine {
@@ -75,7 +85,9 @@ int cmdInspect(const Args &args) {
     return usageError("inspect", "no checkpoint file");
   runtime::Registry registry = runtime::Registry::withBuiltins();
   std::string err;
-  auto vm = runtime::VM::load(file, registry, err);
+  // No file the checkpoint names is opened (a crafted checkpoint may name
+  // any path): data components are created detached.
+  auto vm = runtime::VM::load(file, registry, err, runtime::DataFiles::NotOpened);
   if (!vm) {
     std::cerr << "kiln inspect: error: " << err << "\n";
     return kExitInputError;
@@ -91,45 +103,56 @@ int cmdInspect(const Args &args) {
   const char *status = vm->done() ? "done" : "running";
   std::ostringstream os;
   if (json) {
-    os << "{\n  \"format_version\": " << runtime::kCheckpointVersion << ",\n  \"entry\": "
-       << ir::quoteString(vm->entryName()) << ",\n  \"steps\": " << vm->stepCount()
-       << ",\n  \"status\": \"" << status << "\",\n  \"program_hash\": \"" << prog.hash()
-       << "\",\n  \"frames\": [";
-    for (size_t i = 0; i < frames.size(); ++i) {
-      const auto &fl = frames[i];
-      os << (i ? "," : "") << "\n    {\"fiber\": \"" << fl.fiber << "\", \"depth\": " << fl.index
-         << ", \"func\": " << ir::quoteString(prog.funcs[fl.frame->func].name)
-         << ", \"pc\": " << fl.frame->pc << ", \"at\": " << ir::quoteString(where(*fl.frame))
-         << "}";
-    }
-    os << "\n  ],\n  \"components\": [";
+    // Written with llvm::json, so every string is escaped as JSON requires
+    // (a control byte in a file name is \u0001, not a C escape).
+    namespace json = llvm::json;
+    json::Array jframes;
+    for (const auto &fl : frames)
+      jframes.push_back(json::Object{{"fiber", fl.fiber},
+                                     {"depth", fl.index},
+                                     {"func", jsonString(prog.funcs[fl.frame->func].name)},
+                                     {"pc", fl.frame->pc},
+                                     {"at", jsonString(where(*fl.frame))}});
+    json::Array jcomponents;
     for (size_t c = 0; c < vm->numComponents(); ++c) {
-      os << (c ? "," : "") << "\n    {\"name\": " << ir::quoteString(vm->componentName(c))
-         << ", \"type\": " << ir::quoteString(prog.components[c].typeName)
-         << ", \"tensors\": [";
-      auto st = vm->component(c).saveState();
-      for (size_t t = 0; t < st.size(); ++t)
-        os << (t ? "," : "") << "\n      {\"name\": " << ir::quoteString(st[t].name) << ", "
-           << tensorJson(st[t].value) << "}";
-      os << "]}";
+      json::Array tensors;
+      for (const auto &nt : vm->component(c).saveState()) {
+        json::Object t = tensorJson(nt.value);
+        t["name"] = jsonString(nt.name);
+        tensors.push_back(std::move(t));
+      }
+      jcomponents.push_back(json::Object{{"name", jsonString(vm->componentName(c))},
+                                         {"type", jsonString(prog.components[c].typeName)},
+                                         {"tensors", std::move(tensors)}});
     }
-    os << "\n  ],\n  \"values\": [";
-    bool first = true;
+    json::Array jvalues;
     for (const auto &fl : frames)
       for (size_t s = 0; s < fl.frame->slots.size(); ++s) {
         const Tensor &t = fl.frame->slots[s].tensor;
         if (!t.defined())
           continue;
-        os << (first ? "" : ",") << "\n    {\"fiber\": \"" << fl.fiber << "\", \"depth\": "
-           << fl.index << ", \"slot\": " << s << ", " << tensorJson(t) << "}";
-        first = false;
+        json::Object v = tensorJson(t);
+        v["fiber"] = fl.fiber;
+        v["depth"] = fl.index;
+        v["slot"] = int64_t(s);
+        jvalues.push_back(std::move(v));
       }
-    os << "\n  ],\n  \"rng\": [";
+    json::Array jrng;
     for (size_t i = 0; i < prog.randomStreams.size(); ++i)
-      os << (i ? ", " : "") << "{\"seed\": " << prog.randomStreams[i].seed
-         << ", \"stream\": " << prog.randomStreams[i].stream
-         << ", \"counter\": " << vm->rngCounters()[i] << "}";
-    os << "]\n}\n";
+      jrng.push_back(json::Object{{"seed", prog.randomStreams[i].seed},
+                                  {"stream", prog.randomStreams[i].stream},
+                                  {"counter", int64_t(vm->rngCounters()[i])}});
+    json::Object root{{"format_version", int64_t(runtime::kCheckpointVersion)},
+                      {"entry", jsonString(vm->entryName())},
+                      {"steps", vm->stepCount()},
+                      {"status", status},
+                      {"program_hash", prog.hash()},
+                      {"frames", std::move(jframes)},
+                      {"components", std::move(jcomponents)},
+                      {"values", std::move(jvalues)},
+                      {"rng", std::move(jrng)}};
+    llvm::raw_os_ostream out(os);
+    out << llvm::formatv("{0:2}", json::Value(std::move(root))) << "\n";
   } else {
     os << "checkpoint " << file << " (format version " << runtime::kCheckpointVersion << ")\n"
        << "entry @" << vm->entryName() << ", " << vm->stepCount() << " steps, " << status

@@ -38,7 +38,14 @@ int cmdResume(const Args &args) {
     std::cerr << "kiln resume: error: " << err << "\n";
     return kExitInputError;
   }
+  // The program's files as saved (version 2 checkpoints), so a run-time
+  // error quotes its source line as `kiln run` would.
   ir::SourceManager sources;
+  for (const auto &[name, text] : vm->sourceFiles())
+    sources.addBuffer(name, text);
+  if (!opts.quiet)
+    for (const auto &[component, path] : dataFilesOf(*vm, registry))
+      std::cerr << "kiln resume: @" << component << " reads '" << path << "'\n";
   auto jit = installJit(*vm, opts);
   return driveVM(*vm, opts, sources);
 }

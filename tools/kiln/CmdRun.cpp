@@ -43,6 +43,28 @@ void installSignalHandlers() {
   sigaction(SIGHUP, &sa, nullptr); // the terminal went away: save, as for SIGTERM
 }
 
+// After the run has finished and been saved only the summaries remain, and
+// one may take minutes (a PCA's eigensolve over thousands of inputs) inside
+// code that cannot look at a flag. A signal then ends the process at once:
+// nothing is lost, the checkpoint is already on disk.
+extern "C" void onSignalDuringSummaries(int) {
+  static const char kMessage[] =
+      "\nkiln: interrupted while printing the summaries (the run had finished and was saved)\n";
+  ssize_t ignored = ::write(2, kMessage, sizeof kMessage - 1);
+  (void)ignored;
+  ::_exit(kExitInterrupted);
+}
+
+void installSummarySignalHandlers() {
+  struct sigaction sa{};
+  sa.sa_handler = onSignalDuringSummaries;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+}
+
 bool parseCount(const std::string &s, int64_t &out) {
   if (s.empty() || s.size() > 18)
     return false;
@@ -223,8 +245,15 @@ int driveVM(runtime::VM &vm, const RunOptions &opts, const ir::SourceManager &so
   if (opts.stats)
     if (auto *jit = dynamic_cast<const codegen::JitExecutor *>(vm.kernelExecutor()))
       jit->printStats(std::cerr);
-  if (!opts.quiet)
+  if (!opts.quiet) {
+    installSummarySignalHandlers();
+    if (gStopSignal) { // arrived after the last look: the run is saved, stop here
+      std::cerr << "kiln: interrupted before the summaries (the run had finished"
+                << (opts.save.empty() ? "" : " and was saved") << ")\n";
+      return kExitInterrupted;
+    }
     printSummaries(vm);
+  }
   return kExitOk;
 }
 
@@ -287,6 +316,8 @@ int cmdRun(const Args &args) {
     diag.print(std::cerr);
     return kExitInputError;
   }
+  // Checkpoints keep the program's files, so errors after a resume quote them.
+  vm->setSourceFiles(sources.buffers());
   opts.stats = opts.stats || pipeline.stats;
   auto jit = installJit(*vm, opts);
   return driveVM(*vm, opts, sources);

@@ -1,5 +1,6 @@
 #include "tools/kiln/Common.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -8,6 +9,9 @@
 #include <sstream>
 
 #include "ir/FileRead.h"
+#include "ir/IR.h"
+#include "runtime/Registry.h"
+#include "runtime/VM.h"
 #include "tools/kiln/Commands.h"
 
 namespace kiln::tools {
@@ -69,6 +73,18 @@ bool takeOption(const std::string &arg, std::string_view name, std::string &valu
     return true;
   }
   return false;
+}
+
+std::vector<std::pair<std::string, std::string>> dataFilesOf(const runtime::VM &vm,
+                                                             const runtime::Registry &registry) {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const ir::Operation *c : vm.module().components()) {
+    std::vector<std::string> keys = registry.pathKeys(c->stringAttr("type_name"));
+    for (const ir::NamedAttribute &a : c->attrs())
+      if (a.value.isString() && std::find(keys.begin(), keys.end(), a.name) != keys.end())
+        files.emplace_back(std::string(c->symbolAttr("sym_name")), a.value.getString());
+  }
+  return files;
 }
 
 } // namespace kiln::tools

@@ -4,7 +4,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+namespace kiln::runtime {
+class Registry;
+class VM;
+} // namespace kiln::runtime
 
 namespace kiln::tools {
 
@@ -19,5 +25,10 @@ int usageError(std::string_view verb, std::string_view message);
 /// value in args[i+1] (i advanced, value stored).
 bool takeOption(const std::string &arg, std::string_view name, std::string &value,
                 const std::vector<std::string> &args, size_t &i);
+
+/// The data files `vm`'s components read, as (component name, path), from
+/// the configuration keys the registry calls paths (ComponentType::pathKeys).
+std::vector<std::pair<std::string, std::string>> dataFilesOf(const runtime::VM &vm,
+                                                             const runtime::Registry &registry);
 
 } // namespace kiln::tools

@@ -6,7 +6,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <limits>
 
 #include "runtime/Checkpoint.h"
 #include "runtime/vm/Crc32c.h"
@@ -309,6 +311,90 @@ TEST_F(CorruptCheckpoints, TamperedIRIsReverifiedAndHashChecked) {
   Registry empty;
   EXPECT_FALSE(VM::restore(*d, empty, err));
   EXPECT_NE(err.find("Recorder"), std::string::npos) << err;
+}
+
+/// Every frame of the fiber tree, children included.
+void forEachFrame(Fiber &f, const std::function<void(Frame &)> &fn) {
+  for (uint32_t d = 0; d < f.depth; ++d)
+    fn(f.frames[d]);
+  for (Fiber &c : f.children)
+    forEachFrame(c, fn);
+}
+
+TEST_F(CorruptCheckpoints, CountsOutsideTheirRangeAreRefused) {
+  std::string err;
+  auto d = parseCheckpoint(good_, err);
+  ASSERT_TRUE(d) << err;
+  // A step count near INT64_MAX (with valid CRCs) used to load, run, overflow
+  // and then give a file that did not load again.
+  for (int64_t steps : {std::numeric_limits<int64_t>::max() - 3, kMaxSavedCount + 1}) {
+    CheckpointData bad = *d;
+    bad.steps = steps;
+    auto image = bytesOf(serializeCheckpoint(bad));
+    EXPECT_FALSE(parseCheckpoint(image, err));
+    EXPECT_NE(err.find("step count"), std::string::npos) << err;
+  }
+  ASSERT_FALSE(d->rng.empty());
+  CheckpointData bad = *d;
+  bad.rng[0].counter = ~uint64_t(0) - 7;
+  EXPECT_FALSE(parseCheckpoint(bytesOf(serializeCheckpoint(bad)), err));
+  EXPECT_NE(err.find("section 'rng'"), std::string::npos) << err;
+  // A loop counter beyond its trip count (or negative) would run the loop
+  // for up to 2^63 iterations.
+  size_t counters = 0;
+  forEachFrame(d->root, [&](Frame &fr) { counters += fr.counters.size(); });
+  ASSERT_GT(counters, 0u);
+  for (int64_t v : {int64_t(-1), int64_t(1000), std::numeric_limits<int64_t>::max()}) {
+    CheckpointData c = *d;
+    forEachFrame(c.root, [&](Frame &fr) {
+      for (int64_t &k : fr.counters)
+        k = v;
+    });
+    EXPECT_FALSE(VM::restore(c, reg, err)) << v;
+    EXPECT_NE(err.find("loop counter"), std::string::npos) << err;
+  }
+}
+
+TEST_F(CorruptCheckpoints, TheLargestCountsLoadRunAndSaveAgain) {
+  std::string err;
+  auto d = parseCheckpoint(good_, err);
+  ASSERT_TRUE(d) << err;
+  d->steps = kMaxSavedCount - 10;
+  d->rng[0].counter = uint64_t(kMaxSavedCount) - 1000;
+  auto vm = VM::restore(*d, reg, err);
+  ASSERT_TRUE(vm) << err;
+  vm->run(5);
+  ASSERT_NE(vm->status(), VM::Status::Error) << vm->error().message;
+  auto again = parseCheckpoint(bytesOf(serializeCheckpoint(vm->snapshot())), err);
+  ASSERT_TRUE(again) << err;
+  EXPECT_TRUE(VM::restore(*again, reg, err)) << err;
+  // At the limit the VM stops with an error instead of counting past it.
+  vm->run(50);
+  ASSERT_EQ(vm->status(), VM::Status::Error);
+  EXPECT_NE(vm->error().message.find("limit of 2^62"), std::string::npos)
+      << vm->error().message;
+  EXPECT_EQ(vm->stepCount(), kMaxSavedCount);
+}
+
+TEST_F(CorruptCheckpoints, VersionOneFilesStillLoad) {
+  // Version 1 had no source files after the program hash.
+  std::string err;
+  auto d = parseCheckpoint(good_, err);
+  ASSERT_TRUE(d) << err;
+  ASSERT_TRUE(d->sources.empty());
+  std::vector<uint8_t> v1 = withSection(good_, 0, [](std::vector<uint8_t> &p) {
+    p.resize(p.size() - 8); // the source file count, 0
+  });
+  v1[8] = 1;
+  auto old = parseCheckpoint(v1, err);
+  ASSERT_TRUE(old) << err;
+  EXPECT_TRUE(VM::restore(*old, reg, err)) << err;
+  // And version 2 keeps the sources it is given.
+  CheckpointData withSources = *d;
+  withSources.sources = {{"a.kiln", "main = CALL(print)\n"}};
+  auto back = parseCheckpoint(bytesOf(serializeCheckpoint(withSources)), err);
+  ASSERT_TRUE(back) << err;
+  EXPECT_EQ(back->sources, withSources.sources);
 }
 
 TEST(Hashes, KnownAnswers) {
