@@ -220,6 +220,12 @@ Value *LoweringContext::lowerRegion(ir::Region &r, const Element &e, Value *last
 Value *LoweringContext::lowerElement(const Element &e, Value *last) {
   if (failed_)
     return nullptr;
+  // The count made before lowering should have caught any program this
+  // large; this bounds what lowering makes even if it missed one.
+  if (++loweredElements_ > kMaxExpandedElements) {
+    tooLarge(e, 0);
+    return nullptr;
+  }
   b_.setLoc(e.loc);
   switch (e.kind) {
   case ElementKind::Call:
@@ -435,19 +441,34 @@ std::string sizeText(uint64_t n) {
   return n >= kSizeCap ? "more than 10^18" : std::to_string(n);
 }
 
+/// The children of `e` in the order lowerElement lowers them: a SWITCH's
+/// DEFAULT goes last. Sizing in this order meets each sub-program first
+/// where lowering does, at the same depth.
+std::vector<const Element *> inLoweringOrder(const Element &e) {
+  std::vector<const Element *> out;
+  for (const Element &c : e.children)
+    if (e.kind != ElementKind::Switch || c.kind != ElementKind::Default)
+      out.push_back(&c);
+  if (e.kind == ElementKind::Switch)
+    for (const Element &c : e.children)
+      if (c.kind == ElementKind::Default)
+        out.push_back(&c);
+  return out;
+}
+
 } // namespace
 
 uint64_t LoweringContext::expandedSize(const Element &e, size_t depth) {
   if (e.kind != ElementKind::Ref) {
     uint64_t n = 1;
-    for (const Element &c : e.children)
-      n = addSizes(n, expandedSize(c, depth));
+    for (const Element *c : inLoweringOrder(e))
+      n = addSizes(n, expandedSize(*c, depth));
     return n;
   }
   const Decl *d = prog_.lookup(e.callee);
   // Unknown names, recursion and too deep nesting count as nothing here:
   // lowering reports them when it reaches them, before it has expanded
-  // anything this count did not see.
+  // anything this count did not see (both go in the same order).
   if (!d || d->kind != Decl::Kind::Program || depth > kMaxSubprogramNesting ||
       std::find(sizing_.begin(), sizing_.end(), d) != sizing_.end())
     return 1;
@@ -464,7 +485,7 @@ uint64_t LoweringContext::expandedSize(const Element &e, size_t depth) {
 void LoweringContext::tooLarge(const Element &at, uint64_t size) {
   std::string msg =
       "the program expands to more than " + std::to_string(kMaxExpandedElements) + " elements";
-  if (at.kind == ElementKind::Ref)
+  if (at.kind == ElementKind::Ref && size != 0)
     msg += ": this use of sub-program '" + at.callee + "' adds " + sizeText(size) +
            " (each use of a sub-program is a copy of its body)";
   error(at.loc, std::move(msg));
@@ -483,8 +504,8 @@ bool LoweringContext::checkExpandedSizeWalk(const Element &e, size_t depth, uint
     return false;
   }
   if (e.kind != ElementKind::Ref)
-    for (const Element &c : e.children)
-      if (!checkExpandedSizeWalk(c, depth, total))
+    for (const Element *c : inLoweringOrder(e))
+      if (!checkExpandedSizeWalk(*c, depth, total))
         return false;
   return true;
 }

@@ -78,6 +78,7 @@ private:
   /// The expanded size of `e` (saturating); `depth` counts the sub-programs
   /// being expanded around it, as expanding_ does while lowering.
   uint64_t expandedSize(const Element &e, size_t depth);
+  /// Reports the limit at `at`, which adds `size` elements (0: not known).
   void tooLarge(const Element &at, uint64_t size);
   std::optional<int64_t> resolveCount(const Literal &l, std::string_view what,
                                       const SourceLoc &loc);
@@ -104,6 +105,7 @@ private:
   std::vector<std::string> expanding_; // sub-programs being expanded (recursion check)
   std::map<const Decl *, uint64_t> expandedSizes_; // per sub-program body, once known
   std::vector<const Decl *> sizing_;               // sub-programs being sized
+  uint64_t loweredElements_ = 0;
   int64_t nextStream_ = 0;
   std::map<std::string, std::unique_ptr<Program>> kernelSources_; // per component
   std::map<std::string, std::vector<ir::StateFieldSchema>> joined_; // per component type
