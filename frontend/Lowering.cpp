@@ -61,6 +61,20 @@ std::unique_ptr<ir::Module> LoweringContext::run() {
     body = next;
   }
 
+  // Sized before anything is lowered: a program that doubles per level of
+  // sub-programs must fail at once, not after filling the memory.
+  for (const std::string &n : expanding_)
+    sizing_.push_back(prog_.lookup(n));
+  if (body != entryDecl) {
+    uint64_t n = expandedSize(body->body, expanding_.size());
+    if (n > kMaxExpandedElements) {
+      tooLarge(entryDecl->body, n);
+      return nullptr;
+    }
+  } else if (!checkExpandedSize(body->body, expanding_.size())) {
+    return nullptr;
+  }
+
   module_ = std::make_unique<ir::Module>(body->name, entryDecl->loc);
   b_.setInsertionPointToEnd(module_->body());
   if (!lowerComponents())
@@ -227,6 +241,12 @@ Value *LoweringContext::lowerRegion(ir::Region &r, const Element &e, Value *last
 Value *LoweringContext::lowerElement(const Element &e, Value *last) {
   if (failed_)
     return nullptr;
+  // The count made before lowering should have caught any program this
+  // large; this bounds what lowering makes even if it missed one.
+  if (++loweredElements_ > kMaxExpandedElements) {
+    tooLarge(e, 0);
+    return nullptr;
+  }
   b_.setLoc(e.loc);
   switch (e.kind) {
   case ElementKind::Call:
@@ -430,6 +450,87 @@ Value *LoweringContext::lowerElement(const Element &e, Value *last) {
   KILN_UNREACHABLE("bad element kind");
 }
 
+namespace {
+
+/// Expanded sizes saturate here (far above any limit, far below overflow:
+/// sizes are only ever added).
+constexpr uint64_t kSizeCap = 1'000'000'000'000'000'000;
+
+uint64_t addSizes(uint64_t a, uint64_t b) { return std::min(a + b, kSizeCap); }
+
+std::string sizeText(uint64_t n) {
+  return n >= kSizeCap ? "more than 10^18" : std::to_string(n);
+}
+
+/// The children of `e` in the order lowerElement lowers them: a SWITCH's
+/// DEFAULT goes last. Sizing in this order meets each sub-program first
+/// where lowering does, at the same depth.
+std::vector<const Element *> inLoweringOrder(const Element &e) {
+  std::vector<const Element *> out;
+  for (const Element &c : e.children)
+    if (e.kind != ElementKind::Switch || c.kind != ElementKind::Default)
+      out.push_back(&c);
+  if (e.kind == ElementKind::Switch)
+    for (const Element &c : e.children)
+      if (c.kind == ElementKind::Default)
+        out.push_back(&c);
+  return out;
+}
+
+} // namespace
+
+uint64_t LoweringContext::expandedSize(const Element &e, size_t depth) {
+  if (e.kind != ElementKind::Ref) {
+    uint64_t n = 1;
+    for (const Element *c : inLoweringOrder(e))
+      n = addSizes(n, expandedSize(*c, depth));
+    return n;
+  }
+  const Decl *d = prog_.lookup(e.callee);
+  // Unknown names, recursion and too deep nesting count as nothing here:
+  // lowering reports them when it reaches them, before it has expanded
+  // anything this count did not see (both go in the same order).
+  if (!d || d->kind != Decl::Kind::Program || depth > kMaxSubprogramNesting ||
+      std::find(sizing_.begin(), sizing_.end(), d) != sizing_.end())
+    return 1;
+  auto it = expandedSizes_.find(d);
+  if (it != expandedSizes_.end())
+    return addSizes(1, it->second);
+  sizing_.push_back(d);
+  uint64_t n = expandedSize(d->body, depth + 1);
+  sizing_.pop_back();
+  expandedSizes_[d] = n;
+  return addSizes(1, n);
+}
+
+void LoweringContext::tooLarge(const Element &at, uint64_t size) {
+  std::string msg =
+      "the program expands to more than " + std::to_string(kMaxExpandedElements) + " elements";
+  if (at.kind == ElementKind::Ref && size != 0)
+    msg += ": this use of sub-program '" + at.callee + "' adds " + sizeText(size) +
+           " (each use of a sub-program is a copy of its body)";
+  error(at.loc, std::move(msg));
+}
+
+bool LoweringContext::checkExpandedSize(const Element &body, size_t depth) {
+  uint64_t total = 0;
+  return checkExpandedSizeWalk(body, depth, total);
+}
+
+bool LoweringContext::checkExpandedSizeWalk(const Element &e, size_t depth, uint64_t &total) {
+  uint64_t n = e.kind == ElementKind::Ref ? expandedSize(e, depth) : 1;
+  total = addSizes(total, n);
+  if (total > kMaxExpandedElements) {
+    tooLarge(e, n);
+    return false;
+  }
+  if (e.kind != ElementKind::Ref)
+    for (const Element *c : inLoweringOrder(e))
+      if (!checkExpandedSizeWalk(*c, depth, total))
+        return false;
+  return true;
+}
+
 Value *LoweringContext::lowerRef(const Element &e, Value *last) {
   const Decl *d = prog_.lookup(e.callee);
   if (!d) {
@@ -457,7 +558,7 @@ Value *LoweringContext::lowerRef(const Element &e, Value *last) {
     error(e.loc, "recursive use of sub-program '" + e.callee + "' (" + chain + e.callee + ")");
     return nullptr;
   }
-  if (expanding_.size() > 200) {
+  if (expanding_.size() > kMaxSubprogramNesting) {
     error(e.loc, "sub-programs are nested too deeply");
     return nullptr;
   }

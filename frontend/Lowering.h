@@ -14,6 +14,7 @@
 // See docs/notation.md for the rules in full.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,14 @@
 #include "ir/IR.h"
 
 namespace kiln::frontend {
+
+/// A program may expand to at most this many elements, counting each use of
+/// a named sub-program as a copy of its body (SEQ([a, a]) with a = SEQ([b,
+/// b]) ... doubles per level). The expanded size is computed per definition
+/// before anything is lowered, so a program over the limit fails at once.
+inline constexpr uint64_t kMaxExpandedElements = 1'000'000;
+/// Uses of sub-programs nested inside each other (a uses b uses c ...).
+inline constexpr size_t kMaxSubprogramNesting = 200;
 
 struct LowerOptions {
   /// The entry program; empty means prog.entry() ("main").

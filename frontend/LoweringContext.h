@@ -72,6 +72,15 @@ private:
   ir::Value *lowerKernelCall(const Element &e, ir::Value *last, const KernelDef &k,
                              ir::Operation *func, bool skipSelf);
   ir::Value *lowerRef(const Element &e, ir::Value *last);
+  /// Refuses a program whose expansion exceeds kMaxExpandedElements, at the
+  /// element or sub-program use where the count passes the limit.
+  bool checkExpandedSize(const Element &body, size_t depth);
+  bool checkExpandedSizeWalk(const Element &e, size_t depth, uint64_t &total);
+  /// The expanded size of `e` (saturating); `depth` counts the sub-programs
+  /// being expanded around it, as expanding_ does while lowering.
+  uint64_t expandedSize(const Element &e, size_t depth);
+  /// Reports the limit at `at`, which adds `size` elements (0: not known).
+  void tooLarge(const Element &at, uint64_t size);
   std::optional<int64_t> resolveCount(const Literal &l, std::string_view what,
                                       const SourceLoc &loc);
   std::optional<ir::Attribute> literalAttr(const Literal &l, bool allowComponents);
@@ -95,6 +104,9 @@ private:
   std::map<std::string, ComponentInfo, std::less<>> components_;
   std::map<std::string, ir::Operation *, std::less<>> funcs_;
   std::vector<std::string> expanding_; // sub-programs being expanded (recursion check)
+  std::map<const Decl *, uint64_t> expandedSizes_; // per sub-program body, once known
+  std::vector<const Decl *> sizing_;               // sub-programs being sized
+  uint64_t loweredElements_ = 0;
   int64_t nextStream_ = 0;
   std::map<std::string, std::unique_ptr<Program>> kernelSources_; // per component
   std::map<std::string, std::vector<ir::StateFieldSchema>> joined_; // per component type

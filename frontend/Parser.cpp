@@ -47,9 +47,30 @@ private:
   bool atIdent(std::string_view s) const { return at(Tok::Ident) && peek().text == s; }
   Token take() {
     Token t = peek();
-    if (pos_ + 1 < toks_.size())
+    if (pos_ + 1 < toks_.size()) {
       ++pos_;
+      trackBracket(t);
+    }
     return t;
+  }
+  /// Keeps open_ as the brackets taken and not yet closed: the parser only
+  /// takes a closing bracket where it closes the innermost open one.
+  void trackBracket(const Token &t) {
+    switch (t.kind) {
+    case Tok::LParen:
+    case Tok::LBracket:
+    case Tok::LBrace: open_.push_back({t.kind, loc(t)}); break;
+    case Tok::RParen:
+    case Tok::RBracket:
+    case Tok::RBrace:
+      if (!open_.empty() && closerOf(open_.back().kind) == t.kind)
+        open_.pop_back();
+      break;
+    default: break;
+    }
+  }
+  static Tok closerOf(Tok open) {
+    return open == Tok::LParen ? Tok::RParen : open == Tok::LBracket ? Tok::RBracket : Tok::RBrace;
   }
   SourceLoc loc(const Token &t) const { return SourceLoc{file_, t.line, t.col}; }
   SourceLoc here() const { return loc(peek()); }
@@ -61,21 +82,28 @@ private:
     return false;
   }
   /// Reports "expected WHAT" at the current token (or the lexer's own message).
-  bool expected(std::string what) {
+  /// When the input ended inside brackets, or WHAT is the closing bracket
+  /// (`closes`), a note points at the innermost open bracket.
+  bool expected(std::string what, bool closes = false) {
     const Token &t = peek();
     if (t.kind == Tok::Error)
       return error(loc(t), t.text);
     std::string got = tokenName(t.kind);
     if (t.kind == Tok::Ident)
       got = "'" + t.text + "'";
-    return error(loc(t), "expected " + what + ", got " + got);
+    bool first = !failed_;
+    error(loc(t), "expected " + what + ", got " + got);
+    if (first && !open_.empty() && (closes || t.kind == Tok::Eof))
+      diag_.note(open_.back().loc, "to match this " + tokenName(open_.back().kind));
+    return false;
   }
   bool expect(Tok t, std::string_view context = {}) {
     if (at(t)) {
       take();
       return true;
     }
-    return expected(tokenName(t) + (context.empty() ? "" : " " + std::string(context)));
+    bool closes = t == Tok::RParen || t == Tok::RBracket || t == Tok::RBrace;
+    return expected(tokenName(t) + (context.empty() ? "" : " " + std::string(context)), closes);
   }
   void skipNewlines() {
     while (at(Tok::Newline) || at(Tok::Semicolon))
@@ -128,6 +156,11 @@ private:
   ImportState *imports_;
   unsigned depth_ = 0;
   bool failed_ = false;
+  struct OpenBracket {
+    Tok kind;
+    SourceLoc loc;
+  };
+  std::vector<OpenBracket> open_; // innermost last
 };
 
 // ---------------------------------------------------------------------------
@@ -347,7 +380,7 @@ std::optional<Literal> Parser::parseLiteral() {
       if (at(Tok::Comma))
         take();
       else if (!at(Tok::RBracket)) {
-        expected("',' or ']' in the list");
+        expected("',' or ']' in the list", true);
         return std::nullopt;
       }
     }
@@ -415,7 +448,7 @@ bool Parser::parseElementList(std::vector<Element> &out) {
     if (at(Tok::Comma))
       take();
     else if (!at(Tok::RBracket))
-      return expected("',' or ']' in the element list");
+      return expected("',' or ']' in the element list", true);
   }
   take();
   return true;
@@ -454,8 +487,8 @@ std::optional<Element> Parser::parseElementTree() {
   if (!expect(Tok::LParen, "after " + kw))
     return std::nullopt;
   auto arity = [&](std::string_view form) {
-    if (peek().kind == Tok::Error)
-      expected("");
+    if (peek().kind == Tok::Error || peek().kind == Tok::Eof)
+      expected("the rest of " + std::string(form));
     else
       error(e.loc, "wrong number of arguments to " + kw + ": expected " + std::string(form));
     return std::nullopt;
@@ -575,7 +608,7 @@ std::optional<Element> Parser::parseElementTree() {
       error(here(), "too many arguments to " + kw);
       return std::nullopt;
     }
-    expected("')' to close " + kw);
+    expected("')' to close " + kw, true);
     return std::nullopt;
   }
   take();
@@ -692,7 +725,7 @@ bool Parser::parseKernel(KernelDef &k) {
     if (at(Tok::Comma))
       take();
     else if (!at(Tok::RParen))
-      return expected("',' or ')' in the parameter list");
+      return expected("',' or ')' in the parameter list", true);
   }
   take();
   if (!expect(Tok::LBrace, "to start the kernel body"))
@@ -899,7 +932,7 @@ std::optional<Expr> Parser::parsePrimary() {
       if (at(Tok::Comma))
         take();
       else if (!at(Tok::RBracket)) {
-        expected("',' or ']' in the list");
+        expected("',' or ']' in the list", true);
         return std::nullopt;
       }
     }
@@ -935,7 +968,7 @@ std::optional<Expr> Parser::parsePrimary() {
       if (at(Tok::Comma))
         take();
       else if (!at(Tok::RParen)) {
-        expected("',' or ')' in the argument list");
+        expected("',' or ')' in the argument list", true);
         return std::nullopt;
       }
     }

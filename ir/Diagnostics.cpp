@@ -1,6 +1,9 @@
 #include "ir/Diagnostics.h"
 
+#include <cstdio>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 namespace kiln::ir {
 
@@ -62,6 +65,44 @@ void DiagnosticEngine::note(const SourceLoc &loc, std::string message) {
   diags_.push_back({Severity::Note, loc, std::move(message)});
 }
 
+namespace {
+
+/// A source line as it is quoted under a diagnostic, and how many columns
+/// each of its bytes takes there; nullopt when it is not worth quoting.
+/// Control bytes (a NUL, an escape) must not reach the terminal: they are
+/// shown as `<0x00>`, and so is every byte >= 0x80 of such a line (it may not
+/// be text at all). A line with more than 16 such bytes (binary garbage) or
+/// a very long line is not quoted.
+std::optional<std::pair<std::string, std::vector<uint8_t>>> quoteLine(std::string_view line) {
+  if (line.empty() || line.size() >= 400)
+    return std::nullopt;
+  auto control = [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; };
+  size_t controls = 0, high = 0;
+  for (char c : line) {
+    controls += control(static_cast<unsigned char>(c));
+    high += static_cast<unsigned char>(c) >= 0x80;
+  }
+  size_t escaped = controls == 0 ? 0 : controls + high;
+  if (escaped > 16)
+    return std::nullopt;
+  std::pair<std::string, std::vector<uint8_t>> q;
+  for (char c : line) {
+    auto u = static_cast<unsigned char>(c);
+    if (controls != 0 && (control(u) || u >= 0x80)) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "<0x%02x>", u);
+      q.first += buf;
+      q.second.push_back(6);
+    } else {
+      q.first += c;
+      q.second.push_back(1);
+    }
+  }
+  return q;
+}
+
+} // namespace
+
 std::string DiagnosticEngine::render(const Diagnostic &d) const {
   std::string out;
   out += d.loc.known() ? d.loc.str() : std::string("<unknown>");
@@ -74,17 +115,13 @@ std::string DiagnosticEngine::render(const Diagnostic &d) const {
   out += '\n';
   if (sources_ && d.loc.known()) {
     std::string_view line = sources_->lineText(*d.loc.file, d.loc.line);
-    // Quote only printable lines; binary garbage would garble the terminal.
-    bool printable = !line.empty() && line.size() < 400;
-    for (char c : line)
-      if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
-        printable = false;
-    if (printable) {
-      out += line;
+    if (auto quoted = quoteLine(line)) {
+      out += quoted->first;
       out += '\n';
+      // The caret goes under the column's byte, however it was shown.
       uint32_t col = d.loc.col == 0 ? 1 : d.loc.col;
       for (uint32_t i = 1; i < col && i <= line.size(); ++i)
-        out += line[i - 1] == '\t' ? '\t' : ' ';
+        out += line[i - 1] == '\t' ? std::string("\t") : std::string(quoted->second[i - 1], ' ');
       out += "^\n";
     }
   }

@@ -4,6 +4,8 @@
 //     file:line:col: error: message
 //       <the source line>
 //       ^
+// A control byte in the quoted line (a NUL, an escape) is shown as `<0x00>`,
+// so a diagnostic is always plain text; the caret still lines up.
 // Library code reports into a DiagnosticEngine and returns a failure value;
 // only tools decide to print and exit.
 #pragma once
