@@ -56,7 +56,8 @@ constexpr Verb kVerbs[] = {
      "  --jit-cache=on|off     use the on-disk kernel cache in $XDG_CACHE_HOME/kiln (default on)\n"
      "  --stats                pass statistics, and the per-kernel codegen report at the end\n"
      "  --progress, --no-progress   the progress line on stderr (default: when a terminal)\n"
-     "  --quiet                print nothing but the program's own output\n"
+     "  --quiet                print nothing but the program's own output (no component\n"
+     "                         summaries, no 'kiln: N steps in T s; -O2: ...' line)\n"
      "SIGINT/SIGTERM/SIGHUP stop at the next step and, with --save, save there.\n"},
     {"resume", kiln::tools::cmdResume,
      "kiln resume CKPT [--steps N] [--save CKPT2] [--checkpoint-every N]   continue a saved run",

@@ -21,6 +21,7 @@ struct RunOptions {
   bool jit = true;              // compiled fused kernels (--no-jit: interpret them)
   bool jitCache = true;         // the on-disk kernel cache (--jit-cache=off)
   bool stats = false;           // --stats: codegen's section at the end
+  std::string compileSummary;   // what the pass pipeline did (run only; see runPipeline)
 };
 
 /// Parses one run/resume option at args[i] (advancing i past its value).
