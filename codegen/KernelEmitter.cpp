@@ -77,6 +77,16 @@ typename B::F64 uniformF64At(B &b, typename B::I64 seed, typename B::I64 stream,
                                                   b.select(odd, w[3], w[1]));
 }
 
+/// Standard normal at element o: the Box-Muller pair of block o/2 (MathGen's
+/// normal_pair_f64), r*cos for even o, r*sin for odd o, in f64.
+template <class B>
+typename B::F64 normalF64At(B &b, typename B::I64 seed, typename B::I64 stream,
+                            typename B::I64 o) {
+  auto w = philoxBlock(b, seed, stream, b.lshr(o, 1));
+  auto z = runtime::mathgen::normal_pair_f64(b, w[0], w[1], w[2], w[3]);
+  return b.select(b.ieq(b.iand(o, b.i64(1)), b.i64(1)), z[1], z[0]);
+}
+
 /// Elements of work per parallel task: ~100 µs of elementwise math.
 constexpr int64_t kTaskElems = 64 * 1024;
 /// The reference's block of the fixed-order sum (runtime/Kernels.h, kReduceBlock).
@@ -467,7 +477,10 @@ private:
     Value *seed = splat(p.env->seed[size_t(key)], p.lanes);
     Value *stream = splat(p.env->stream[size_t(key)], p.lanes);
     bool f32 = vs.elem == ElemType::F32;
-    KILN_ASSERT(!op.is(OpKind::RandomNormal), "planKernel keeps random_normal interpreted");
+    if (op.is(OpKind::RandomNormal)) {
+      Value *z = normalF64At(ev, seed, stream, o);
+      return f32 ? ev.fptrunc(z) : z;
+    }
     Value *u = f32 ? uniformF32At(ev, seed, stream, o) : uniformF64At(ev, seed, stream, o);
     if (op.is(OpKind::RandomUniform))
       return u;

@@ -248,8 +248,6 @@ private:
       } else if (op->has(ir::kRandom)) {
         if (!isFloatElem(t.elem()))
           return fail("random draws of " + t.str());
-        if (op->is(OpKind::RandomNormal)) // Box-Muller needs kiln's own sin/cos (MathGen)
-          return fail("random_normal is interpreted until kiln's own sin/cos exist");
         if (op->numOperands() == 0) {
           if (!t.hasStaticShape())
             return fail("random draw of dynamic shape without a shape operand");

@@ -306,6 +306,48 @@ template <class B> typename B::F64 sigmoid_f64(B &b, typename B::F64 x) {
   return b.div(num, b.add(b.f64(1.0), z));
 }
 
+// ---- sin and cos of 2*pi*u ----------------------------------------------------
+// Box-Muller needs sin and cos of t = 2*pi*u2 for a uniform u2 in [0, 1);
+// reducing u instead of t makes the reduction exact:
+// 1. x = 4u (exact); k = round-to-nearest-even(x) by the shifter trick (kf as
+//    a double, the integer k as the difference of bit patterns); r = x - kf,
+//    exact, in [-1/2, 1/2]; theta = r * pi/2 in [-pi/4, pi/4] (one rounding).
+// 2. sin(theta) = theta + theta*z*S(z), cos(theta) = 1 - z/2 + z^2*C(z),
+//    z = theta^2, with fdlibm's __kernel_sin/__kernel_cos minimax
+//    coefficients (S1..S6, C1..C6); cos keeps the rounding error of 1 - z/2
+//    as fdlibm does: w = 1 - z/2, c = w + (((1 - w) - z/2) + z^2*C(z)).
+// 3. The quadrant k mod 4 picks and negates: sin(2*pi*u) = s, c, -s, -c and
+//    cos(2*pi*u) = c, -s, -c, s for k mod 4 = 0, 1, 2, 3.
+// Valid for |u| < 2^49; NaN -> NaN. Measured max error over 10^7 uniforms:
+// docs/runtime-core.md (KilnMath).
+template <class B> std::array<typename B::F64, 2> sincos2pi_f64(B &b, typename B::F64 u) {
+  using F = typename B::F64;
+  using I = typename B::I64;
+  F x = b.mul(u, b.f64(4.0));
+  const F shifter = b.f64(0x1.8p52);
+  F t = b.add(x, shifter);
+  F kf = b.sub(t, shifter);
+  I q = b.iand(b.isub(b.bits(t), b.bits(shifter)), b.i64(3));
+  F r = b.sub(x, kf);
+  F th = b.mul(r, b.f64(1.57079632679489655800e+00));
+  F z = b.mul(th, th);
+  static constexpr double kS[] = {1.58969099521155010221e-10, -2.50507602534068634195e-08,
+                                  2.75573137070700676789e-06, -1.98412698298579493134e-04,
+                                  8.33333333332248946124e-03, -1.66666666666666324348e-01};
+  static constexpr double kC[] = {-1.13596475577881948265e-11, 2.08757232129817482790e-09,
+                                  -2.75573143513906633035e-07, 2.48015872894767294178e-05,
+                                  -1.38888888888741095749e-03, 4.16666666666666019037e-02};
+  F sn = b.add(th, b.mul(b.mul(th, z), detail::hornerF64(b, z, kS)));
+  F hz = b.mul(z, b.f64(0.5));
+  F w = b.sub(b.f64(1.0), hz);
+  F cs = b.add(w, b.add(b.sub(b.sub(b.f64(1.0), w), hz),
+                        b.mul(b.mul(z, z), detail::hornerF64(b, z, kC))));
+  auto q1 = b.ieq(q, b.i64(1)), q2 = b.ieq(q, b.i64(2)), q3 = b.ieq(q, b.i64(3));
+  F sinv = b.select(q1, cs, b.select(q2, b.neg(sn), b.select(q3, b.neg(cs), sn)));
+  F cosv = b.select(q1, b.neg(sn), b.select(q2, b.neg(cs), b.select(q3, sn, cs)));
+  return {sinv, cosv};
+}
+
 // ---- Philox4x32-10 and the uniform mappings -----------------------------------
 // runtime/Philox.h documents how kiln numbers its draws (key, counter, which
 // words an element uses); these are the arithmetic parts.
@@ -353,6 +395,21 @@ typename B::F64 uniform_f64_from_words(B &b, typename B::I32 lo, typename B::I32
   F dhi = b.sub(b.fromBits(b.ior(magicBits, b.zext(hi))), magic);
   F dlo = b.sub(b.fromBits(b.ior(magicBits, b.zext(b.lshr(lo, 11)))), magic);
   return b.add(b.mul(dhi, b.f64(0x1p-32)), b.mul(dlo, b.f64(0x1p-53)));
+}
+
+/// The Box-Muller pair of one Philox block (words w0..w3): u1 = 1 - U(w0, w1)
+/// in (0, 1] (so log(u1) is finite), u2 = U(w2, w3), r = sqrt(-2 log(u1));
+/// returns {r cos(2 pi u2), r sin(2 pi u2)}, all in f64 (f32 normals are
+/// these rounded).
+template <class B>
+std::array<typename B::F64, 2> normal_pair_f64(B &b, typename B::I32 w0, typename B::I32 w1,
+                                               typename B::I32 w2, typename B::I32 w3) {
+  using F = typename B::F64;
+  F u1 = b.sub(b.f64(1.0), uniform_f64_from_words(b, w0, w1));
+  F u2 = uniform_f64_from_words(b, w2, w3);
+  F r = b.sqrt(b.mul(b.f64(-2.0), log_f64(b, u1)));
+  auto sc = sincos2pi_f64(b, u2);
+  return {b.mul(r, sc[1]), b.mul(r, sc[0])};
 }
 
 } // namespace kiln::runtime::mathgen

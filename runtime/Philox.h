@@ -26,9 +26,11 @@
 //                      (u64 >> 11) * 2^-53                          in [0, 1)
 //   normal at o      : Box-Muller on block o/2 with the two f64 uniforms
 //                      u1 = 1 - U(words 0,1) in (0, 1], u2 = U(words 2,3):
-//                      r = sqrt(-2 kmath::log(u1)), t = 2*pi*u2,
-//                      o even -> r*cos(t), o odd -> r*sin(t)  (std::cos/sin,
-//                      computed in f64; f32 normals are the f64 ones rounded)
+//                      r = sqrt(-2 log(u1)), o even -> r*cos(2 pi u2),
+//                      o odd -> r*sin(2 pi u2), with kiln's own log and
+//                      sincos2pi (MathGen.h: no libm, so the same bits on
+//                      every machine and in compiled kernels); computed in
+//                      f64, f32 normals are the f64 ones rounded
 //   bernoulli(p) at o: (uniform of p's type at o) < p ? 1 : 0
 #pragma once
 
@@ -90,11 +92,9 @@ inline double uniformF64(uint64_t seed, uint64_t stream, uint64_t o) {
 /// The Box-Muller pair of block `blk` (elements 2*blk and 2*blk+1).
 inline std::array<double, 2> normalPair(uint64_t seed, uint64_t stream, uint64_t blk) {
   Counter w = block(seed, stream, blk);
-  double u1 = 1.0 - toUnitF64(w[0], w[1]); // (0, 1]: log(u1) is finite
-  double u2 = toUnitF64(w[2], w[3]);
-  double r = std::sqrt(-2.0 * kmath::log(u1));
-  double t = 6.283185307179586 * u2;
-  return {r * std::cos(t), r * std::sin(t)};
+  mathgen::ScalarEval b;
+  return mathgen::normal_pair_f64(b, int32_t(w[0]), int32_t(w[1]), int32_t(w[2]),
+                                  int32_t(w[3]));
 }
 /// Standard normal (f64) at element offset `o` of (seed, stream).
 inline double normalF64(uint64_t seed, uint64_t stream, uint64_t o) {

@@ -286,7 +286,6 @@ private:
                         std::to_string(rng_.below(6)) + "}";
       Val r{fresh("v"), shape.type};
       int k = int(rng_.below(3));
-      expectUnsupported_ |= k == 1; // random_normal: interpreted until MathGen has sin/cos
       if (k == 2) {
         Val p = op1("sigmoid", shape, shape.type);
         emit(r.name + " = random_bernoulli " + p.name + key + " : " + r.type.str());

@@ -148,6 +148,46 @@ TEST(MathGen, CheckedEvaluatorMatchesScalar) {
   expectSameBits<double>("tanh_f64", [](auto &b, auto x) { return mathgen::tanh_f64(b, x); });
   expectSameBits<float>("sigmoid_f32", [](auto &b, auto x) { return mathgen::sigmoid_f32(b, x); });
   expectSameBits<double>("sigmoid_f64", [](auto &b, auto x) { return mathgen::sigmoid_f64(b, x); });
+  expectSameBits<double>("sin2pi_f64",
+                         [](auto &b, auto x) { return mathgen::sincos2pi_f64(b, x)[0]; });
+  expectSameBits<double>("cos2pi_f64",
+                         [](auto &b, auto x) { return mathgen::sincos2pi_f64(b, x)[1]; });
+}
+
+TEST(MathGen, SinCos2PiIsWithinTwoUlpsOfLibmOnUniforms) {
+  // Over the uniforms Box-Muller feeds it, and the quadrant edges. The
+  // reference is glibc's sin/cos of the exactly reduced angle (long double
+  // 2*pi*u, where libm is accurate to < 1 ulp).
+  ScalarEval s;
+  std::mt19937_64 g(7);
+  std::vector<double> us = {0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 0x1p-53,
+                            1.0 - 0x1p-53, 0.25 - 0x1p-53, 0.25 + 0x1p-54};
+  for (int i = 0; i < 2000000; ++i)
+    us.push_back(double(g() >> 11) * 0x1p-53);
+  double worstSin = 0, worstCos = 0;
+  for (double u : us) {
+    auto sc = mathgen::sincos2pi_f64(s, u);
+    long double t = 6.283185307179586476925286766559L * (long double)u;
+    double wantS = double(std::sin(t)), wantC = double(std::cos(t));
+    // Near a zero the relative ulp blows up: measure against the larger of
+    // the two (the error Box-Muller sees is absolute in r*sin/r*cos).
+    double scale = std::max(std::fabs(wantS), std::fabs(wantC));
+    worstSin = std::max(worstSin, std::fabs(sc[0] - wantS) /
+                                      (std::nextafter(scale, INFINITY) - scale));
+    worstCos = std::max(worstCos, std::fabs(sc[1] - wantC) /
+                                      (std::nextafter(scale, INFINITY) - scale));
+  }
+  std::printf("sincos2pi_f64: max error %.2f / %.2f ulp (sin / cos, of max(|sin|, |cos|))\n",
+              worstSin, worstCos);
+  EXPECT_LE(worstSin, 2.0);
+  EXPECT_LE(worstCos, 2.0);
+  // Exact at the quadrant points.
+  EXPECT_EQ(mathgen::sincos2pi_f64(s, 0.0)[0], 0.0);
+  EXPECT_EQ(mathgen::sincos2pi_f64(s, 0.0)[1], 1.0);
+  EXPECT_EQ(mathgen::sincos2pi_f64(s, 0.25)[0], 1.0);
+  EXPECT_EQ(mathgen::sincos2pi_f64(s, 0.5)[1], -1.0);
+  EXPECT_EQ(mathgen::sincos2pi_f64(s, 0.75)[0], -1.0);
+  EXPECT_TRUE(std::isnan(mathgen::sincos2pi_f64(s, NAN)[0]));
 }
 
 TEST(MathGen, PhiloxAndUniformsMatchScalar) {
