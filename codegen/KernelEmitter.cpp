@@ -531,6 +531,9 @@ private:
     case OpKind::Sub: return b.CreateFSub(x[0], x[1]);
     case OpKind::Mul: return b.CreateFMul(x[0], x[1]);
     case OpKind::Div: return b.CreateFDiv(x[0], x[1]);
+    case OpKind::Pow: // f32 only (KernelPlan: f64 pow stays interpreted)
+      KILN_ASSERT(f32, "f64 pow is not compiled");
+      return mg::pow_f32(ev, x[0], x[1]);
     case OpKind::Max: // (x > y || x != x) ? x : y
       return b.CreateSelect(b.CreateOr(b.CreateFCmpOGT(x[0], x[1]), b.CreateFCmpUNO(x[0], x[0])),
                             x[0], x[1]);

@@ -290,9 +290,12 @@ private:
     return v && (v->isNumber() || v->isBool()) && op.result()->type().hasStaticShape();
   }
 
-  // Every elementwise op but pow, whose interpreter kernel is std::pow until
-  // kiln's own pow is in runtime/MathGen.h.
-  static bool elementwiseSupported(const Operation &op) { return !op.is(OpKind::Pow); }
+  // Every elementwise op but pow other than f32: f64 pow's interpreter
+  // kernel is glibc's pow, and integer pow has no codegen (f32 pow is
+  // MathGen's pow_f32, emitted as the interpreter runs it).
+  static bool elementwiseSupported(const Operation &op) {
+    return !op.is(OpKind::Pow) || op.result()->type().elem() == ir::ElemType::F32;
+  }
 
   // A member's declared type must hold the values the kernel makes: where it
   // varies along a space dimension its declared size must be dynamic or that

@@ -71,7 +71,9 @@ KernelResult constantValues(ir::ElemType dtype, std::vector<int64_t> shape,
 Tensor unary(UnaryOp op, const Tensor &x);
 
 /// a op b with numpy broadcasting; a and b have the same element type.
-/// Floats: IEEE; max/min propagate NaN; pow is std::pow. i64: wrapping
+/// Floats: IEEE; max/min propagate NaN; pow is kmath::pow for f32 (kiln's
+/// own, the same bits on every machine and in compiled kernels) and std::pow
+/// for f64 (glibc's: not compiled, may differ between libm versions). i64: wrapping
 /// add/sub/mul; div truncates toward zero, x/0 = 0 and INT64_MIN/-1 =
 /// INT64_MIN; pow is not defined on integers. i1 (values 0/1): add/sub =
 /// xor, mul/min = and, max = or, div: a / 0 = 0, a / 1 = a.

@@ -232,7 +232,11 @@ template <class T> KernelResult binaryTyped(BinaryOp op, const Tensor &a, const 
       return broadcast2<T, T, T>(a, b, dt, [](T x, T y) { return (x > y || x != x) ? x : y; });
     case BinaryOp::Min:
       return broadcast2<T, T, T>(a, b, dt, [](T x, T y) { return (x < y || x != x) ? x : y; });
-    case BinaryOp::Pow: return broadcast2<T, T, T>(a, b, dt, [](T x, T y) { return std::pow(x, y); });
+    case BinaryOp::Pow: // kiln's own for f32 (MathGen), glibc's for f64 (see Kernels.h)
+      if constexpr (std::is_same_v<T, float>)
+        return broadcast2<T, T, T>(a, b, dt, [](T x, T y) { return kmath::pow(x, y); });
+      else
+        return broadcast2<T, T, T>(a, b, dt, [](T x, T y) { return std::pow(x, y); });
     }
   } else if constexpr (std::is_same_v<T, int64_t>) {
     switch (op) {
@@ -383,7 +387,7 @@ void binaryF32(BinaryOp op, const float *a, const float *b, float *y, int64_t n)
   case BinaryOp::Div: return run([](float p, float q) { return p / q; });
   case BinaryOp::Max: return run([](float p, float q) { return (p > q || p != p) ? p : q; });
   case BinaryOp::Min: return run([](float p, float q) { return (p < q || p != p) ? p : q; });
-  case BinaryOp::Pow: return run([](float p, float q) { return std::pow(p, q); });
+  case BinaryOp::Pow: return run([](float p, float q) { return kmath::pow(p, q); });
   }
 }
 

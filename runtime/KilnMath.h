@@ -44,6 +44,12 @@ inline double tanh(double x) {
   return mathgen::tanh_f64(b, x);
 }
 
+/// IEEE pow for floats (C99 Annex F special cases), computed in f64.
+inline float pow(float x, float y) {
+  mathgen::ScalarEval b;
+  return mathgen::pow_f32(b, x, y);
+}
+
 inline float sigmoid(float x) {
   mathgen::ScalarEval b;
   return mathgen::sigmoid_f32(b, x);

@@ -306,6 +306,44 @@ template <class B> typename B::F64 sigmoid_f64(B &b, typename B::F64 x) {
   return b.div(num, b.add(b.f64(1.0), z));
 }
 
+// ---- pow (f32) -----------------------------------------------------------------
+// pow(x, y) for floats, computed in f64: |x|^y = exp_f64(y * log_f64(|x|)),
+// rounded once to f32 (the f64 result is within a few 2^-52 of the true
+// value for every result that does not overflow f32, so the f32 rounding is
+// correct except within ~2^-28 ulp of a halfway point: <= 1 ulp). The sign
+// and the special cases follow C99 Annex F (IEEE 754 pow) by selects:
+//   y = +-0 -> 1 (even for NaN x); x = 1 -> 1 (even for NaN y);
+//   x = -1 and y = +-inf -> 1; x < 0 (finite, not -0) and y finite and not an
+//   integer -> NaN; x < 0 or -0 or -inf and y an odd integer -> the result
+//   negated; NaN otherwise propagates; zeros, infinities and y = +-inf come
+//   out of exp(y * log|x|) with the right value (log 0 = -inf, log inf = inf,
+//   exp(-inf) = +0, exp(inf) = inf).
+// y is an integer when rint(y) == y (or |y| >= 2^24, where every float is an
+// even integer); odd when also the low bit of rint(y) is set.
+template <class B> typename B::F32 pow_f32(B &b, typename B::F32 x, typename B::F32 y) {
+  using F = typename B::F64;
+  F xd = b.fpext(x), yd = b.fpext(y);
+  F mag = exp_f64(b, b.mul(yd, log_f64(b, b.fabs(xd))));
+  const F shifter = b.f64(0x1.8p52);
+  F t = b.add(yd, shifter);
+  F ry = b.sub(t, shifter);
+  typename B::Mask big = b.ge(b.fabs(yd), b.f64(0x1p24));
+  typename B::Mask isInt = b.mor(big, b.eq(ry, yd));
+  typename B::Mask odd = b.mand(b.mnot(big), b.mand(isInt, b.ieq(b.iand(b.bits(t), b.i64(1)),
+                                                                  b.i64(1))));
+  typename B::Mask xneg = b.ilt(b.bits(x), b.i32(0)); // sign bit: x < 0, -0, -inf, -NaN
+  const F inf = b.f64(std::numeric_limits<double>::infinity());
+  typename B::Mask xFiniteNonzero = b.mand(b.lt(b.fabs(xd), inf), b.ne(xd, b.f64(0.0)));
+  typename B::Mask yFinite = b.lt(b.fabs(yd), inf);
+  F r = b.select(b.mand(xneg, odd), b.neg(mag), mag);
+  r = b.select(b.mand(b.mand(xneg, xFiniteNonzero), b.mand(yFinite, b.mnot(isInt))),
+               b.f64(std::numeric_limits<double>::quiet_NaN()), r);
+  r = b.select(b.mand(b.eq(xd, b.f64(-1.0)), b.eq(b.fabs(yd), inf)), b.f64(1.0), r);
+  r = b.select(b.eq(xd, b.f64(1.0)), b.f64(1.0), r); // also pow(1, NaN)
+  r = b.select(b.eq(yd, b.f64(0.0)), b.f64(1.0), r); // also pow(NaN, 0)
+  return b.fptrunc(r);
+}
+
 // ---- sin and cos of 2*pi*u ----------------------------------------------------
 // Box-Muller needs sin and cos of t = 2*pi*u2 for a uniform u2 in [0, 1);
 // reducing u instead of t makes the reduction exact:

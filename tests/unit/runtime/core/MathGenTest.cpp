@@ -148,10 +148,74 @@ TEST(MathGen, CheckedEvaluatorMatchesScalar) {
   expectSameBits<double>("tanh_f64", [](auto &b, auto x) { return mathgen::tanh_f64(b, x); });
   expectSameBits<float>("sigmoid_f32", [](auto &b, auto x) { return mathgen::sigmoid_f32(b, x); });
   expectSameBits<double>("sigmoid_f64", [](auto &b, auto x) { return mathgen::sigmoid_f64(b, x); });
+  expectSameBits<float>("pow_f32(x, 2.5)",
+                        [](auto &b, auto x) { return mathgen::pow_f32(b, x, b.f32(2.5f)); });
+  expectSameBits<float>("pow_f32(x, -3)",
+                        [](auto &b, auto x) { return mathgen::pow_f32(b, x, b.f32(-3.0f)); });
+  expectSameBits<float>("pow_f32(-2, x)",
+                        [](auto &b, auto x) { return mathgen::pow_f32(b, b.f32(-2.0f), x); });
   expectSameBits<double>("sin2pi_f64",
                          [](auto &b, auto x) { return mathgen::sincos2pi_f64(b, x)[0]; });
   expectSameBits<double>("cos2pi_f64",
                          [](auto &b, auto x) { return mathgen::sincos2pi_f64(b, x)[1]; });
+}
+
+/// Ulps between two floats (same sign, finite), by their ordered bit patterns.
+int64_t floatUlps(float a, float b) {
+  auto ord = [](float f) {
+    int32_t i = std::bit_cast<int32_t>(f);
+    return i < 0 ? int64_t(INT32_MIN) - i : int64_t(i);
+  };
+  return std::llabs(ord(a) - ord(b));
+}
+
+TEST(MathGen, PowF32IsWithinOneUlpAndFollowsIeeeSpecialCases) {
+  // Accuracy against powl rounded to float, over bases and exponents of
+  // every magnitude that gives a finite nonzero result, negative bases with
+  // integer exponents included.
+  ScalarEval s;
+  std::mt19937 g(11);
+  std::uniform_real_distribution<float> logx(-20.0f, 20.0f), ys(-12.0f, 12.0f);
+  int64_t worst = 0;
+  int checked = 0;
+  for (int i = 0; i < 2000000; ++i) {
+    float x = std::exp2(logx(g)), y = ys(g);
+    if (i % 4 == 1)
+      y = std::round(y), x = -x;
+    else if (i % 4 == 2)
+      y = std::ldexp(ys(g), -(int(g() % 20)));
+    long double ref = std::pow((long double)x, (long double)y);
+    float want = float(ref);
+    if (!std::isfinite(want) || want == 0 || std::fabs(want) < 0x1p-126f)
+      continue;
+    float got = mathgen::pow_f32(s, x, y);
+    int64_t d = floatUlps(got, want);
+    if (d > worst) {
+      worst = d;
+      if (d > 1)
+        ADD_FAILURE() << "pow(" << x << ", " << y << ") = " << got << ", want " << want;
+    }
+    ++checked;
+  }
+  std::printf("pow_f32: max error %lld ulp over %d finite results\n", (long long)worst, checked);
+  EXPECT_LE(worst, 1);
+  // Special cases bit for bit as glibc's powf (C99 Annex F), NaN as NaN.
+  const float inf = INFINITY, nan = NAN;
+  const float vals[] = {0.0f,  -0.0f, 1.0f, -1.0f, 2.0f, -2.0f, 0.5f,  -0.5f, 3.0f,
+                        -3.0f, 2.5f,  -2.5f, inf,  -inf, nan,  1e-40f, -1e-40f, 1e30f, 0x1p25f,
+                        0x1p24f + 2, -(0x1p24f + 2)};
+  for (float x : vals)
+    for (float y : vals) {
+      float got = mathgen::pow_f32(s, x, y), want = std::pow(x, y);
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(got)) << "pow(" << x << ", " << y << ") = " << got;
+      } else if (std::isinf(want) || want == 0 || std::fabs(want) == 1) {
+        EXPECT_EQ(std::bit_cast<uint32_t>(got), std::bit_cast<uint32_t>(want))
+            << "pow(" << x << ", " << y << ") = " << got << ", want " << want;
+      } else {
+        EXPECT_LE(floatUlps(got, want), 1) << "pow(" << x << ", " << y << ")";
+      }
+    }
 }
 
 TEST(MathGen, SinCos2PiIsWithinTwoUlpsOfLibmOnUniforms) {
