@@ -200,13 +200,6 @@ void kiln_rt_sgemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
 void kiln_rt_dgemm(int64_t m, int64_t n, int64_t k, const double *a, int64_t lda, int32_t transA,
                    const double *b, int64_t ldb, int32_t transB, double *c, int64_t ldc,
                    kiln_rt_dgemm_epilogue epilogue, void *ctx);
-/// The dense form without an epilogue that codegen calls today (c[m,n],
-/// no padding): kiln_rt_sgemm/dgemm with lda/ldb/ldc from the shapes. Kept
-/// until codegen moves to the epilogue form; then they go.
-void kiln_rt_gemm_f32(const float *a, const float *b, float *c, int64_t m, int64_t n,
-                      int64_t k, int32_t transposeA, int32_t transposeB);
-void kiln_rt_gemm_f64(const double *a, const double *b, double *c, int64_t m, int64_t n,
-                      int64_t k, int32_t transposeA, int32_t transposeB);
 float kiln_rt_sum_run_f32(const float *x, int64_t n);
 double kiln_rt_sum_run_f64(const double *x, int64_t n);
 /// out[i] = draw at offset counter + i of (seed, stream), i < n.

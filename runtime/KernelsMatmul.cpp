@@ -41,14 +41,3 @@ KernelResult matmul(const Tensor &a, const Tensor &b, bool ta, bool tb) {
 }
 
 } // namespace kiln::runtime::kernels
-
-extern "C" {
-void kiln_rt_gemm_f32(const float *a, const float *b, float *c, int64_t m, int64_t n,
-                      int64_t k, int32_t transposeA, int32_t transposeB) {
-  kiln::runtime::kernels::gemm(a, b, c, m, n, k, transposeA != 0, transposeB != 0);
-}
-void kiln_rt_gemm_f64(const double *a, const double *b, double *c, int64_t m, int64_t n,
-                      int64_t k, int32_t transposeA, int32_t transposeB) {
-  kiln::runtime::kernels::gemm(a, b, c, m, n, k, transposeA != 0, transposeB != 0);
-}
-}
