@@ -161,7 +161,8 @@ namespace {
 // Inner loops specialised on which operands advance (stride 1) and which
 // stay (stride 0), so the common cases are plain vectorizable loops.
 template <class O, class A, class B, class F>
-inline void inner2(O *o, const A *a, int64_t sa, const B *b, int64_t sb, int64_t n, F f) {
+KILN_HOST_CLONES void inner2(O *o, const A *a, int64_t sa, const B *b, int64_t sb, int64_t n,
+                             F f) {
   if (sa && sb) {
     for (int64_t i = 0; i < n; ++i)
       o[i] = f(a[i], b[i]);
@@ -286,15 +287,37 @@ template <class T> KernelResult compareTyped(CompareOp op, const Tensor &a, cons
   KILN_UNREACHABLE("bad CompareOp");
 }
 
-template <class T, class F> void mapContiguous(const T *x, T *y, int64_t n, F f) {
+/// Elements per parallel chunk of an elementwise loop: each chunk runs in a
+/// host-ISA clone (an OpenMP region's outlined body would not be cloned).
+inline constexpr int64_t kElementwiseChunk = 16 * 1024;
+
+template <class T, class F> KILN_HOST_CLONES void mapRange(const T *x, T *y, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = f(x[i]);
+}
+
+template <class T, class F> KILN_HOST_CLONES void zipRange(const T *a, const T *b, T *y, int64_t n,
+                                                          F f) {
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = f(a[i], b[i]);
+}
+
+/// body(begin, count) over [0, n): in chunks on the OpenMP team above
+/// kParallelThreshold, else in one call. Elementwise, so the split does not
+/// change any result.
+template <class Body> void chunked(int64_t n, Body body) {
   if (n >= kParallelThreshold) {
+    const int64_t chunks = (n + kElementwiseChunk - 1) / kElementwiseChunk;
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i)
-      y[i] = f(x[i]);
+    for (int64_t c = 0; c < chunks; ++c)
+      body(c * kElementwiseChunk, std::min(kElementwiseChunk, n - c * kElementwiseChunk));
   } else {
-    for (int64_t i = 0; i < n; ++i)
-      y[i] = f(x[i]);
+    body(int64_t(0), n);
   }
+}
+
+template <class T, class F> void mapContiguous(const T *x, T *y, int64_t n, F f) {
+  chunked(n, [&](int64_t i, int64_t m) { mapRange(x + i, y + i, m, f); });
 }
 
 template <class T> void unaryLoop(UnaryOp op, const T *x, T *y, int64_t n) {
@@ -371,14 +394,7 @@ void unaryF32(UnaryOp op, const float *x, float *y, int64_t n) { unaryLoop<float
 
 void binaryF32(BinaryOp op, const float *a, const float *b, float *y, int64_t n) {
   auto run = [&](auto f) {
-    if (n >= kParallelThreshold) {
-#pragma omp parallel for schedule(static)
-      for (int64_t i = 0; i < n; ++i)
-        y[i] = f(a[i], b[i]);
-    } else {
-      for (int64_t i = 0; i < n; ++i)
-        y[i] = f(a[i], b[i]);
-    }
+    chunked(n, [&](int64_t i, int64_t m) { zipRange(a + i, b + i, y + i, m, f); });
   };
   switch (op) {
   case BinaryOp::Add: return run([](float p, float q) { return p + q; });

@@ -10,6 +10,23 @@
 #include "ir/Support.h"
 #include "runtime/Kernels.h"
 
+// Host-ISA copies of the interpreter's elementwise loops: GCC's
+// target_clones compiles the function once per x86-64 level (v4: AVX-512,
+// v3: AVX2+FMA, and the baseline) and the loader picks the one this CPU runs
+// (ifunc), so `--no-jit` runs vector code of the host's width although the
+// project is built for baseline x86-64. Only elementwise loops are cloned:
+// each element is the same sequence of IEEE operations at every vector width
+// (the build has -ffp-contract=off, so v3/v4 use no FMA), hence every clone
+// gives the baseline's bits; reductions are never cloned (vectorizing a sum
+// reorders it). clang (the fuzz build) cannot clone templates: there the
+// macro is empty.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define KILN_HOST_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define KILN_HOST_CLONES
+#endif
+
 namespace kiln::runtime::kernels::detail {
 
 /// "[2, 3]" for messages.

@@ -2,6 +2,8 @@
 // constants against naive loops; broadcasting; run-time shape errors;
 // thread-count independence.
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <limits>
 
 #include "KernelTestUtil.h"
@@ -58,6 +60,76 @@ TEST(KernelsElementwise, UnaryMatchesNaiveLoops) {
   Tensor y = Tensor::empty(ElemType::F32, {1000});
   kernels::unaryF32(U::Sigmoid, x.data<float>(), y.data<float>(), 1000);
   EXPECT_TRUE(y.bitwiseEqual(kernels::unary(U::Sigmoid, x)));
+}
+
+/// Same bits, or both NaN.
+template <class T> bool sameOrBothNaN(T a, T b) {
+  if (std::isnan(a) || std::isnan(b))
+    return std::isnan(a) && std::isnan(b);
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+/// The interpreter's elementwise loops run as host-ISA clones (AVX-512 or
+/// AVX2 copies picked at load time: KernelsInternal.h KILN_HOST_CLONES).
+/// They must give the bits of the plain per-element code this test file
+/// compiles for baseline x86-64, on any machine: special values and random
+/// ones, sizes that split into parallel chunks with a ragged end.
+template <class T> void expectBaselineBits() {
+  const int64_t n = 3 * kernels::kParallelThreshold + 1234;
+  const ElemType et = std::is_same_v<T, float> ? ElemType::F32 : ElemType::F64;
+  Tensor a = Tensor::empty(et, {n}), b = Tensor::empty(et, {n});
+  const T special[] = {T(0), -T(0), T(1), T(-1), T(0.5), T(2), T(-2.5), T(3),
+                       std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity(),
+                       std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::denorm_min(),
+                       std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), T(88.7),
+                       T(-104), T(1e-30)};
+  Tensor ra = kernels::randomNormal(et, {n}, 3, 1, 0), rb = kernels::randomNormal(et, {n}, 3, 2, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    a.data<T>()[i] = i < 17 * 17 ? special[i % 17] : ra.data<T>()[i] * T(8);
+    b.data<T>()[i] = i < 17 * 17 ? special[i / 17] : rb.data<T>()[i] * T(3);
+  }
+  using U = kernels::UnaryOp;
+  const std::pair<U, T (*)(T)> unary[] = {
+      {U::Neg, [](T v) { return -v; }},
+      {U::Exp, [](T v) { return kmath::exp(v); }},
+      {U::Log, [](T v) { return kmath::log(v); }},
+      {U::Sqrt, [](T v) { return std::sqrt(v); }},
+      {U::Abs, [](T v) { return std::fabs(v); }},
+      {U::Sigmoid, [](T v) { return kmath::sigmoid(v); }},
+      {U::Tanh, [](T v) { return kmath::tanh(v); }},
+      {U::Relu, [](T v) { return v < 0 ? T(0) : v; }}};
+  for (const auto &[op, ref] : unary) {
+    Tensor y = kernels::unary(op, a);
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_TRUE(sameOrBothNaN(y.data<T>()[i], ref(a.data<T>()[i])))
+          << "unary " << int(op) << " of " << a.data<T>()[i] << " at " << i;
+  }
+  using Bop = kernels::BinaryOp;
+  std::vector<std::pair<Bop, T (*)(T, T)>> binary = {
+      {Bop::Add, [](T x, T y) { return x + y; }},
+      {Bop::Sub, [](T x, T y) { return x - y; }},
+      {Bop::Mul, [](T x, T y) { return x * y; }},
+      {Bop::Div, [](T x, T y) { return x / y; }},
+      {Bop::Max, [](T x, T y) { return (x > y || x != x) ? x : y; }},
+      {Bop::Min, [](T x, T y) { return (x < y || x != x) ? x : y; }}};
+  if constexpr (std::is_same_v<T, float>)
+    binary.push_back({Bop::Pow, [](T x, T y) { return kmath::pow(x, y); }});
+  for (const auto &[op, ref] : binary) {
+    Tensor y = kernels::binary(op, a, b).value;
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_TRUE(sameOrBothNaN(y.data<T>()[i], ref(a.data<T>()[i], b.data<T>()[i])))
+          << "binary " << int(op) << " of " << a.data<T>()[i] << ", " << b.data<T>()[i];
+  }
+}
+
+TEST(KernelsElementwise, HostClonesGiveTheBaselineBits) {
+#if defined(__x86_64__)
+  std::printf("host clone: %s\n", __builtin_cpu_supports("avx512f") ? "x86-64-v4 (AVX-512)"
+                                   : __builtin_cpu_supports("avx2")  ? "x86-64-v3 (AVX2)"
+                                                                     : "baseline");
+#endif
+  expectBaselineBits<float>();
+  expectBaselineBits<double>();
 }
 
 TEST(KernelsElementwise, UnaryOnF64AndIntegers) {
