@@ -31,6 +31,26 @@ void triad(const float *a, const float *b, float *o, int64_t n) {
   }
 }
 
+void eigenCd1(const float *v0, const float *u, int64_t n, int64_t V, int64_t H, float lr,
+              float *W, float *hb, float *vb) {
+  using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using Row = Eigen::Matrix<float, 1, Eigen::Dynamic>;
+  Eigen::Map<const Mat> V0(v0, n, V), U(u, n, H);
+  Eigen::Map<Mat> Wm(W, V, H);
+  Eigen::Map<Row> HB(hb, H), VB(vb, V);
+  auto sigmoid = [](const Mat &x) -> Mat {
+    return (1.0f / (1.0f + (-x.array()).exp())).matrix();
+  };
+  Mat H0 = sigmoid((V0 * Wm).rowwise() + HB);
+  Mat HS = (U.array() < H0.array()).cast<float>().matrix();
+  Mat V1 = sigmoid((HS * Wm.transpose()).rowwise() + VB);
+  Mat H1 = sigmoid((V1 * Wm).rowwise() + HB);
+  Wm.noalias() += (lr / float(n)) * (V0.transpose() * H0);
+  Wm.noalias() -= (lr / float(n)) * (V1.transpose() * H1);
+  HB += lr * (H0 - H1).colwise().mean();
+  VB += lr * (V0 - V1).colwise().mean();
+}
+
 const char *hostReferenceIsa() {
 #if defined(__AVX512F__)
   return "avx512";

@@ -1,0 +1,124 @@
+// One CD-1 update of an RBM at 784x256 on a batch of 100 (the RBM workload
+// of issue #9), four ways in one run so the ratios hold on a shared machine:
+//   KilnJit         the kiln program `SEQ([BUFFER_REPEAT(100, CALL(d.next)),
+//                   FILT(rbm.cd1)])` run by the VM at -O2 with compiled
+//                   kernels (api::Session): the bulk read, the fused groups
+//                   and their GEMMs, and every VM step between them
+//   KilnInterpreted the same with --no-jit
+//   KilnGemmsOnly   just the five products of the step through kiln's GEMM
+//                   (kiln_rt_sgemm): the floor of the compiled step
+//   EigenHost       the same math hand-written with Eigen, built for this
+//                   CPU (-march=native, HostReference.cpp), single-threaded
+// Each reports items_per_second = CD-1 steps per second; every benchmark
+// has the argument 100 (the batch) so scripts/bench-ratios.py pairs them:
+//   scripts/bench-ratios.py build/bench/codegen/bench_cd1 --ref BM_CD1EigenHost
+//       --metric items_per_second
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/Session.h"
+#include "bench/codegen/HostReference.h"
+#include "runtime/Kernels.h"
+
+namespace {
+
+using kiln::ir::ElemType;
+using kiln::runtime::Tensor;
+namespace kernels = kiln::runtime::kernels;
+
+constexpr int64_t kVisible = 784, kHidden = 256;
+
+std::string program(int64_t batch, int64_t repeats) {
+  return "data = Dataset.bernoulli(rows=1000, cols=784, p=0.3, seed=1)\n"
+         "rbm = RBM(visible=784, hidden=256, seed=7)\n"
+         "train = SEQ([BUFFER_REPEAT(" +
+         std::to_string(batch) + ", CALL(data.next)), FILT(rbm.cd1)])\n" +
+         "main = REPEAT(" + std::to_string(repeats) + ", train)\n";
+}
+
+/// VM steps of one `train` at these options: the difference between two
+/// and one repeat run to the end.
+int64_t stepsPerTrain(kiln::api::Session &s, const kiln::api::CompileOptions &o, int64_t batch) {
+  auto count = [&](int64_t reps) {
+    std::string err;
+    auto vm = s.loadSource(program(batch, reps), "cd1.kiln", o, err);
+    int64_t n = 0;
+    while (vm && vm->status() == kiln::runtime::VM::Status::Running)
+      n += vm->run(1 << 20);
+    return n;
+  };
+  return count(2) - count(1);
+}
+
+void runKiln(benchmark::State &state, bool jit) {
+  const int64_t batch = state.range(0);
+  kiln::api::Session session;
+  kiln::api::CompileOptions opts;
+  opts.jit = jit;
+  opts.jitCache = false;
+  std::string err;
+  auto vm = session.loadSource(program(batch, int64_t(1) << 40), "cd1.kiln", opts, err);
+  if (!vm) {
+    state.SkipWithError(err.c_str());
+    return;
+  }
+  const int64_t per = stepsPerTrain(session, opts, batch);
+  vm->run(per); // compile and warm the pool
+  for (auto _ : state)
+    vm->run(per);
+  if (vm->status() != kiln::runtime::VM::Status::Running)
+    state.SkipWithError("the VM stopped");
+  state.SetItemsProcessed(int64_t(state.iterations()));
+  state.counters["vm_steps"] = double(per);
+}
+
+void BM_CD1KilnJit(benchmark::State &state) { runKiln(state, true); }
+void BM_CD1KilnInterpreted(benchmark::State &state) { runKiln(state, false); }
+
+void BM_CD1KilnGemmsOnly(benchmark::State &state) {
+  const int64_t n = state.range(0), V = kVisible, H = kHidden;
+  Tensor v0 = kernels::randomUniform(ElemType::F32, {n, V}, 1, 1, 0);
+  Tensor w = kernels::randomUniform(ElemType::F32, {V, H}, 1, 2, 0);
+  std::vector<float> h0(size_t(n * H)), v1(size_t(n * V)), h1(size_t(n * H)),
+      dw(size_t(V * H));
+  const float *pv = v0.data<float>(), *pw = w.data<float>();
+  for (auto _ : state) {
+    kiln_rt_sgemm(n, H, V, pv, V, 0, pw, H, 0, h0.data(), H, nullptr, nullptr);        // v0 W
+    kiln_rt_sgemm(n, V, H, h0.data(), H, 0, pw, H, 1, v1.data(), V, nullptr, nullptr); // hs W^T
+    kiln_rt_sgemm(n, H, V, v1.data(), V, 0, pw, H, 0, h1.data(), H, nullptr, nullptr); // v1 W
+    kiln_rt_sgemm(V, H, n, pv, V, 1, h0.data(), H, 0, dw.data(), H, nullptr, nullptr); // v0^T h0
+    kiln_rt_sgemm(V, H, n, v1.data(), V, 1, h1.data(), H, 0, dw.data(), H, nullptr,
+                  nullptr); // v1^T h1
+    benchmark::DoNotOptimize(dw.data());
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()));
+}
+
+void BM_CD1EigenHost(benchmark::State &state) {
+  const int64_t n = state.range(0), V = kVisible, H = kHidden;
+  Tensor v0 = kernels::randomBernoulli(Tensor::full(ElemType::F32, {n, V}, 0.3), 1, 1, 0);
+  Tensor u = kernels::randomUniform(ElemType::F32, {n, H}, 1, 3, 0);
+  Tensor w = kernels::randomNormal(ElemType::F32, {V, H}, 7, 0, 0);
+  std::vector<float> W(w.data<float>(), w.data<float>() + V * H);
+  std::vector<float> hb(static_cast<size_t>(H)), vb(static_cast<size_t>(V));
+  for (float &x : W)
+    x *= 0.01f;
+  for (auto _ : state) {
+    kiln::bench::eigenCd1(v0.data<float>(), u.data<float>(), n, V, H, 0.1f, W.data(), hb.data(),
+                          vb.data());
+    benchmark::DoNotOptimize(W.data());
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()));
+}
+
+} // namespace
+
+BENCHMARK(BM_CD1KilnJit)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CD1KilnInterpreted)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CD1KilnGemmsOnly)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CD1EigenHost)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+BENCHMARK_MAIN();
