@@ -1,30 +1,114 @@
 // Random kernels: Philox draws at element offsets (runtime/Philox.h gives the
 // exact mapping), parallel over Philox blocks; each element depends only on
 // (seed, stream, counter + i), so threads cannot change the result.
+#include <algorithm>
+#include <type_traits>
+
 #include "runtime/KernelsInternal.h"
+#include "runtime/Parallel.h"
 #include "runtime/Philox.h"
 
 namespace kiln::runtime::kernels {
 
 namespace {
 
-/// Calls body(block) for every Philox block that holds an element offset in
-/// [c0, c0 + n), with perBlock elements per block, so each block is
-/// computed once.
-template <class Body>
-void forEachBlock(uint64_t c0, int64_t n, unsigned perBlock, Body &&body) {
+// Draws are written block by block: the whole blocks in the middle of
+// [counter, counter + n) go through the `...Blocks` loops below, which are
+// host-ISA clones (KILN_HOST_CLONES: Philox, log and sincos vectorize
+// across blocks; each block is the same IEEE sequence in every clone), in
+// chunks of kChunkBlocks on the job pool; the one or two partial blocks at
+// the ends are written element by element.
+
+constexpr int64_t kChunkBlocks = 2048;
+
+KILN_HOST_CLONES void uniformF32Blocks(uint64_t seed, uint64_t stream, uint64_t first,
+                                       int64_t blocks, float *y) {
+  for (int64_t i = 0; i < blocks; ++i) {
+    philox::Counter w = philox::block(seed, stream, first + uint64_t(i));
+    for (unsigned j = 0; j < 4; ++j)
+      y[4 * i + j] = philox::toUnitF32(w[j]);
+  }
+}
+
+KILN_HOST_CLONES void uniformF64Blocks(uint64_t seed, uint64_t stream, uint64_t first,
+                                       int64_t blocks, double *y) {
+  for (int64_t i = 0; i < blocks; ++i) {
+    philox::Counter w = philox::block(seed, stream, first + uint64_t(i));
+    y[2 * i] = philox::toUnitF64(w[0], w[1]);
+    y[2 * i + 1] = philox::toUnitF64(w[2], w[3]);
+  }
+}
+
+template <class T>
+KILN_HOST_CLONES void normalBlocks(uint64_t seed, uint64_t stream, uint64_t first,
+                                   int64_t blocks, T *y) {
+  for (int64_t i = 0; i < blocks; ++i) {
+    std::array<double, 2> z = philox::normalPair(seed, stream, first + uint64_t(i));
+    y[2 * i] = static_cast<T>(z[0]);
+    y[2 * i + 1] = static_cast<T>(z[1]);
+  }
+}
+
+/// Fills y[0, n) with the draws at offsets counter + i: blocks(first,
+/// count, out) writes whole blocks of perBlock draws, one(o) gives the draw
+/// at offset o (for the partial blocks at the ends).
+template <class T, class Blocks, class One>
+void fillDraws(T *y, int64_t n, uint64_t counter, unsigned perBlock, Blocks blocks, One one) {
   if (n <= 0)
     return;
-  const uint64_t first = c0 / perBlock, last = (c0 + uint64_t(n) - 1) / perBlock;
-  const int64_t blocks = static_cast<int64_t>(last - first + 1);
-  if (n >= kParallelThreshold / 4) {
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < blocks; ++b)
-      body(first + uint64_t(b));
-  } else {
-    for (int64_t b = 0; b < blocks; ++b)
-      body(first + uint64_t(b));
+  const uint64_t end = counter + uint64_t(n);
+  const uint64_t firstFull = (counter + perBlock - 1) / perBlock, endFull = end / perBlock;
+  if (firstFull >= endFull) { // no whole block
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = one(counter + uint64_t(i));
+    return;
   }
+  for (uint64_t o = counter; o < firstFull * perBlock; ++o)
+    y[o - counter] = one(o);
+  for (uint64_t o = endFull * perBlock; o < end; ++o)
+    y[o - counter] = one(o);
+  T *mid = y + (firstFull * perBlock - counter);
+  const int64_t full = int64_t(endFull - firstFull);
+  auto chunk = [&](int64_t c) {
+    int64_t b0 = c * kChunkBlocks, len = std::min(kChunkBlocks, full - b0);
+    blocks(firstFull + uint64_t(b0), len, mid + b0 * int64_t(perBlock));
+  };
+  // On the job pool (runtime/Parallel.h): beside a busy process an OpenMP
+  // team's barrier would wait for a descheduled thread.
+  parallelFor((full + kChunkBlocks - 1) / kChunkBlocks,
+              [](void *ctx, int64_t begin, int64_t end) {
+                for (int64_t c = begin; c < end; ++c)
+                  (*static_cast<decltype(chunk) *>(ctx))(c);
+              },
+              &chunk);
+}
+
+template <class T> void fillUniform(T *y, int64_t n, uint64_t seed, uint64_t stream,
+                                     uint64_t counter) {
+  if constexpr (std::is_same_v<T, float>)
+    fillDraws(
+        y, n, counter, 4,
+        [&](uint64_t first, int64_t count, float *dst) {
+          uniformF32Blocks(seed, stream, first, count, dst);
+        },
+        [&](uint64_t o) { return philox::uniformF32(seed, stream, o); });
+  else
+    fillDraws(
+        y, n, counter, 2,
+        [&](uint64_t first, int64_t count, double *dst) {
+          uniformF64Blocks(seed, stream, first, count, dst);
+        },
+        [&](uint64_t o) { return philox::uniformF64(seed, stream, o); });
+}
+
+template <class T> void fillNormal(T *y, int64_t n, uint64_t seed, uint64_t stream,
+                                    uint64_t counter) {
+  fillDraws(
+      y, n, counter, 2,
+      [&](uint64_t first, int64_t count, T *dst) {
+        normalBlocks<T>(seed, stream, first, count, dst);
+      },
+      [&](uint64_t o) { return static_cast<T>(philox::normalF64(seed, stream, o)); });
 }
 
 } // namespace
@@ -33,29 +117,10 @@ Tensor randomUniform(ir::ElemType dtype, std::vector<int64_t> shape, uint64_t se
                      uint64_t stream, uint64_t counter) {
   KILN_ASSERT(ir::isFloat(dtype), "random_uniform: f32 or f64 only");
   Tensor out = Tensor::empty(dtype, std::move(shape));
-  const int64_t n = out.numel();
-  const uint64_t end = counter + uint64_t(n);
-  if (dtype == ir::ElemType::F32) {
-    float *y = out.data<float>();
-    forEachBlock(counter, n, 4, [&](uint64_t blk) {
-      philox::Counter w = philox::block(seed, stream, blk);
-      for (unsigned j = 0; j < 4; ++j) {
-        uint64_t o = blk * 4 + j;
-        if (o >= counter && o < end)
-          y[o - counter] = philox::toUnitF32(w[j]);
-      }
-    });
-  } else {
-    double *y = out.data<double>();
-    forEachBlock(counter, n, 2, [&](uint64_t blk) {
-      philox::Counter w = philox::block(seed, stream, blk);
-      for (unsigned j = 0; j < 2; ++j) {
-        uint64_t o = blk * 2 + j;
-        if (o >= counter && o < end)
-          y[o - counter] = philox::toUnitF64(w[2 * j], w[2 * j + 1]);
-      }
-    });
-  }
+  if (dtype == ir::ElemType::F32)
+    fillUniform(out.data<float>(), out.numel(), seed, stream, counter);
+  else
+    fillUniform(out.data<double>(), out.numel(), seed, stream, counter);
   return out;
 }
 
@@ -63,21 +128,10 @@ Tensor randomNormal(ir::ElemType dtype, std::vector<int64_t> shape, uint64_t see
                     uint64_t stream, uint64_t counter) {
   KILN_ASSERT(ir::isFloat(dtype), "random_normal: f32 or f64 only");
   Tensor out = Tensor::empty(dtype, std::move(shape));
-  const int64_t n = out.numel();
-  const uint64_t end = counter + uint64_t(n);
-  const bool f32 = dtype == ir::ElemType::F32;
-  forEachBlock(counter, n, 2, [&](uint64_t blk) {
-    std::array<double, 2> z = philox::normalPair(seed, stream, blk);
-    for (unsigned j = 0; j < 2; ++j) {
-      uint64_t o = blk * 2 + j;
-      if (o >= counter && o < end) {
-        if (f32)
-          out.data<float>()[o - counter] = static_cast<float>(z[j]);
-        else
-          out.data<double>()[o - counter] = z[j];
-      }
-    }
-  });
+  if (dtype == ir::ElemType::F32)
+    fillNormal(out.data<float>(), out.numel(), seed, stream, counter);
+  else
+    fillNormal(out.data<double>(), out.numel(), seed, stream, counter);
   return out;
 }
 
@@ -99,38 +153,25 @@ Tensor randomBernoulli(const Tensor &p, uint64_t seed, uint64_t stream, uint64_t
   return u;
 }
 
-} // namespace kiln::runtime::kernels
-
-namespace {
-template <class T>
-void copyDraw(T *out, int64_t n, const kiln::runtime::Tensor &t) {
-  const T *src = t.data<T>();
-  for (int64_t i = 0; i < n; ++i)
-    out[i] = src[i];
-}
-} // namespace
-
-// The C entry points draw into a pooled tensor and copy: one extra pass, but
-// exactly the same numbers as the kernels, by construction.
+// The C entry points fill the caller's buffer with the same loops (extern
+// "C" names are global whatever namespace they are defined in).
 extern "C" {
 void kiln_rt_random_uniform_f32(float *out, int64_t n, uint64_t seed, uint64_t stream,
                                 uint64_t counter) {
-  copyDraw(out, n, kiln::runtime::kernels::randomUniform(kiln::ir::ElemType::F32, {n}, seed,
-                                                          stream, counter));
+  fillUniform(out, n, seed, stream, counter);
 }
 void kiln_rt_random_uniform_f64(double *out, int64_t n, uint64_t seed, uint64_t stream,
                                 uint64_t counter) {
-  copyDraw(out, n, kiln::runtime::kernels::randomUniform(kiln::ir::ElemType::F64, {n}, seed,
-                                                          stream, counter));
+  fillUniform(out, n, seed, stream, counter);
 }
 void kiln_rt_random_normal_f32(float *out, int64_t n, uint64_t seed, uint64_t stream,
                                uint64_t counter) {
-  copyDraw(out, n, kiln::runtime::kernels::randomNormal(kiln::ir::ElemType::F32, {n}, seed,
-                                                         stream, counter));
+  fillNormal(out, n, seed, stream, counter);
 }
 void kiln_rt_random_normal_f64(double *out, int64_t n, uint64_t seed, uint64_t stream,
                                uint64_t counter) {
-  copyDraw(out, n, kiln::runtime::kernels::randomNormal(kiln::ir::ElemType::F64, {n}, seed,
-                                                         stream, counter));
+  fillNormal(out, n, seed, stream, counter);
 }
 }
+
+} // namespace kiln::runtime::kernels

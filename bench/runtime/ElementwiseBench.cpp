@@ -5,6 +5,7 @@
 //                JIT kernel computes: the same bits as Kernels)
 //   EigenFused   one Eigen array expression with Eigen's own vectorized exp
 //   Triad        STREAM triad a = b + s*c: the memory-bandwidth reference
+// and random tensor initialization (normal, uniform) against a constant fill.
 // Every variant reads two arrays and writes one, so bytes_per_second (12
 // bytes per element) compares them directly: Triad is the ceiling.
 #include <benchmark/benchmark.h>
@@ -101,12 +102,55 @@ void BM_Triad(benchmark::State &state) {
   setBytes(state, n);
 }
 
+// Tensor initialization: n f32 draws into a fresh (pooled) tensor, against
+// the write bandwidth of filling the same tensor with a constant (4 bytes
+// per element written; compare bytes_per_second, reference BM_FillWrite).
+void setWriteBytes(benchmark::State &state, int64_t n) {
+  state.SetBytesProcessed(int64_t(state.iterations()) * n * int64_t(sizeof(float)));
+}
+void BM_RandomNormalInit(benchmark::State &state) {
+  const int64_t n = state.range(0);
+  warmPool(n);
+  for (auto _ : state) {
+    Tensor t = kernels::randomNormal(ElemType::F32, {n}, 7, 1, 0);
+    benchmark::DoNotOptimize(t.raw());
+  }
+  setWriteBytes(state, n);
+}
+void BM_RandomUniformInit(benchmark::State &state) {
+  const int64_t n = state.range(0);
+  warmPool(n);
+  for (auto _ : state) {
+    Tensor t = kernels::randomUniform(ElemType::F32, {n}, 7, 1, 0);
+    benchmark::DoNotOptimize(t.raw());
+  }
+  setWriteBytes(state, n);
+}
+void BM_FillWrite(benchmark::State &state) {
+  const int64_t n = state.range(0);
+  warmPool(n);
+  for (auto _ : state) {
+    Tensor t = Tensor::empty(ElemType::F32, {n});
+    float *p = t.data<float>();
+#pragma omp parallel for schedule(static) if (n >= kernels::kParallelThreshold)
+    for (int64_t i = 0; i < n; ++i)
+      p[i] = 1.5f;
+    benchmark::DoNotOptimize(t.raw());
+  }
+  setWriteBytes(state, n);
+}
+
 // 64K (L2-resident), 1M (L3-ish) and 8M floats (32 MiB per array: DRAM).
 #define SIZES ->Arg(1 << 16)->Arg(1 << 20)->Arg(1 << 23)->MinTime(0.3)->UseRealTime()
 BENCHMARK(BM_ChainKernels) SIZES;
 BENCHMARK(BM_ChainFusedLoop) SIZES;
 BENCHMARK(BM_ChainEigenFused) SIZES;
 BENCHMARK(BM_Triad) SIZES;
+// 1M and 16M floats (64 MiB: DRAM), the sizes of issue #11's randn target.
+#define INIT_SIZES ->Arg(1 << 20)->Arg(1 << 24)->MinTime(0.3)->UseRealTime()
+BENCHMARK(BM_RandomNormalInit) INIT_SIZES;
+BENCHMARK(BM_RandomUniformInit) INIT_SIZES;
+BENCHMARK(BM_FillWrite) INIT_SIZES;
 
 } // namespace
 

@@ -32,6 +32,7 @@
 
 #include "ir/Support.h"
 #include "ir/Types.h"
+#include "runtime/Kernels.h"
 #include "runtime/Philox.h"
 #include "runtime/components/Builtins.h"
 #include "runtime/components/Config.h"
@@ -130,18 +131,22 @@ bool loadData(const DatasetConfig &c, bool shapeOnly, DataMatrix &m, std::string
     m.cols = c.cols;
     if (shapeOnly)
       return true;
-    size_t n = static_cast<size_t>(c.rows * c.cols);
-    m.values.resize(n);
+    const int64_t n = c.rows * c.cols;
+    m.values.resize(static_cast<size_t>(n));
+    // Drawn by the runtime's random kernels straight into the matrix
+    // (vectorized, parallel by fixed blocks: the same numbers for any thread
+    // count): randn is stream 0's normals, bernoulli its f64 uniforms < p.
     if (c.constructor == "randn") {
-      for (size_t i = 0; i < n; i += 2) {
-        std::array<double, 2> pair = philox::normalPair(c.seed, 0, i / 2);
-        m.values[i] = static_cast<float>(pair[0]);
-        if (i + 1 < n)
-          m.values[i + 1] = static_cast<float>(pair[1]);
+      kiln_rt_random_normal_f32(m.values.data(), n, c.seed, 0, 0);
+    } else { // through a small buffer of doubles, not a staging copy of all
+      constexpr int64_t kChunk = int64_t(1) << 16;
+      std::vector<double> u(static_cast<size_t>(std::min(n, kChunk)));
+      for (int64_t at = 0; at < n; at += kChunk) {
+        const int64_t len = std::min(kChunk, n - at);
+        kiln_rt_random_uniform_f64(u.data(), len, c.seed, 0, uint64_t(at));
+        for (int64_t i = 0; i < len; ++i)
+          m.values[size_t(at + i)] = u[size_t(i)] < c.p ? 1.0f : 0.0f;
       }
-    } else {
-      for (size_t i = 0; i < n; ++i)
-        m.values[i] = philox::uniformF64(c.seed, 0, i) < c.p ? 1.0f : 0.0f;
     }
     return true;
   }
