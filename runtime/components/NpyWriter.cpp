@@ -14,21 +14,17 @@ static_assert(std::endian::native == std::endian::little,
 
 std::string_view npyDescr(ElemType dtype) {
   switch (dtype) {
-  case ElemType::F32:
-    return "<f4";
-  case ElemType::F64:
-    return "<f8";
-  case ElemType::I64:
-    return "<i8";
-  case ElemType::I1:
-    return "|b1";
+  case ElemType::F32: return "<f4";
+  case ElemType::F64: return "<f8";
+  case ElemType::I64: return "<i8";
+  case ElemType::I1: return "|b1";
   }
   return "|b1";
 }
 
 bool npyHeader(const Tensor &t, std::string &header, std::string &error) {
-  std::string dict = "{'descr': '" + std::string(npyDescr(t.dtype())) +
-                     "', 'fortran_order': False, 'shape': (";
+  std::string dict =
+      "{'descr': '" + std::string(npyDescr(t.dtype())) + "', 'fortran_order': False, 'shape': (";
   for (int64_t i = 0; i < t.rank(); ++i) {
     if (i > 0)
       dict += ", ";

@@ -31,8 +31,8 @@ bool saveNpy(std::span<const Tensor> args, const std::vector<ir::NamedAttribute>
     return false;
   };
   if (args.size() != 1)
-    return fail("expects one tensor (the value a FILT passes), got " +
-                std::to_string(args.size()) + " arguments");
+    return fail("expects one tensor (the value a FILT passes), got " + std::to_string(args.size()) +
+                " arguments");
   const ir::Attribute *path = nullptr;
   for (const ir::NamedAttribute &a : kwargs) {
     if (a.name != "path")

@@ -77,14 +77,10 @@ std::string printable(std::string_view s) {
 
 const char *safetensorsDtype(ir::ElemType dtype) {
   switch (dtype) {
-  case ir::ElemType::F32:
-    return "F32";
-  case ir::ElemType::F64:
-    return "F64";
-  case ir::ElemType::I64:
-    return "I64";
-  case ir::ElemType::I1:
-    return "BOOL";
+  case ir::ElemType::F32: return "F32";
+  case ir::ElemType::F64: return "F64";
+  case ir::ElemType::I64: return "I64";
+  case ir::ElemType::I1: return "BOOL";
   }
   return "BOOL";
 }
@@ -131,7 +127,7 @@ bool ensureDirectory(const std::string &dir, std::string &error) {
   if (::mkdir(dir.c_str(), 0777) == 0)
     return true;
   int why = errno;
-  struct stat st{};
+  struct stat st {};
   if (why == EEXIST && ::stat(dir.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode))
       return true;

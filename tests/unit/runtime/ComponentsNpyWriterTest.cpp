@@ -45,15 +45,9 @@ Tensor sample(ElemType dtype, std::vector<int64_t> shape) {
       t.data<float>()[i] = i < 4 ? special[i] : float(i) * 0.5f - 3.0f;
       break;
     }
-    case ElemType::F64:
-      t.data<double>()[i] = i == 0 ? -0.0 : double(i) * 0.25 - 1.0;
-      break;
-    case ElemType::I64:
-      t.data<int64_t>()[i] = i * 1000 - 7;
-      break;
-    case ElemType::I1:
-      t.data<uint8_t>()[i] = uint8_t(i % 3 == 0);
-      break;
+    case ElemType::F64: t.data<double>()[i] = i == 0 ? -0.0 : double(i) * 0.25 - 1.0; break;
+    case ElemType::I64: t.data<int64_t>()[i] = i * 1000 - 7; break;
+    case ElemType::I1: t.data<uint8_t>()[i] = uint8_t(i % 3 == 0); break;
     }
   }
   return t;
@@ -80,10 +74,15 @@ TEST(NpyWriter, HeaderBytesFollowTheFormatSpec) {
 }
 
 TEST(NpyWriter, DescrAndShapeOfEveryDtypeAndRank) {
-  const std::pair<ElemType, const char *> dtypes[] = {
-      {ElemType::F32, "<f4"}, {ElemType::F64, "<f8"}, {ElemType::I64, "<i8"}, {ElemType::I1, "|b1"}};
-  const std::pair<std::vector<int64_t>, const char *> shapes[] = {
-      {{}, "()"}, {{5}, "(5,)"}, {{2, 3}, "(2, 3)"}, {{0}, "(0,)"}, {{1, 2, 70000}, "(1, 2, 70000)"}};
+  const std::pair<ElemType, const char *> dtypes[] = {{ElemType::F32, "<f4"},
+                                                      {ElemType::F64, "<f8"},
+                                                      {ElemType::I64, "<i8"},
+                                                      {ElemType::I1, "|b1"}};
+  const std::pair<std::vector<int64_t>, const char *> shapes[] = {{{}, "()"},
+                                                                  {{5}, "(5,)"},
+                                                                  {{2, 3}, "(2, 3)"},
+                                                                  {{0}, "(0,)"},
+                                                                  {{1, 2, 70000}, "(1, 2, 70000)"}};
   for (auto [dtype, descr] : dtypes)
     for (const auto &[shape, shapeText] : shapes) {
       Tensor t = sample(dtype, shape);
@@ -106,7 +105,8 @@ TEST(NpyWriter, DescrAndShapeOfEveryDtypeAndRank) {
 TEST(NpyWriter, ReadBackByReadNpyBitExactly) {
   ScratchDir dir;
   for (ElemType dtype : {ElemType::F32, ElemType::F64, ElemType::I64})
-    for (const std::vector<int64_t> &shape : {std::vector<int64_t>{7}, std::vector<int64_t>{3, 4}}) {
+    for (const std::vector<int64_t> &shape :
+         {std::vector<int64_t>{7}, std::vector<int64_t>{3, 4}}) {
       Tensor t = sample(dtype, shape);
       std::string path = dir.path("t.npy"), error;
       SCOPED_TRACE(std::string(ir::elemTypeName(dtype)) + " rank " + std::to_string(shape.size()));
