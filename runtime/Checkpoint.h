@@ -19,6 +19,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/Component.h"
@@ -65,6 +66,8 @@ std::optional<CheckpointData> parseCheckpoint(std::span<const uint8_t> bytes, st
 std::optional<CheckpointData> readCheckpoint(const std::string &path, std::string &error);
 /// Writes `bytes` to `path` so that a crash leaves either the old or the new
 /// file: temporary file in the same folder, fsync, rename, fsync the folder.
-bool writeFileAtomically(const std::string &path, const std::string &bytes, std::string &error);
+/// Errors read "cannot write WHAT PATH: ..." (`what` names the kind of file).
+bool writeFileAtomically(const std::string &path, const std::string &bytes, std::string &error,
+                         std::string_view what = "checkpoint");
 
 } // namespace kiln::runtime

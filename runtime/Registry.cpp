@@ -19,6 +19,7 @@ Registry Registry::withBuiltins() {
     KILN_ASSERT(ok, "built-in component types have distinct names");
   }
   registerPrintingFunctions(r);
+  registerSaveNpyFunction(r);
   return r;
 }
 

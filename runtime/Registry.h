@@ -12,7 +12,7 @@
 // A Registry is a plain value (copyable, movable): there is no process-wide
 // registry. `Registry::withBuiltins()` returns a fresh one holding the
 // built-in types (Dataset, Tensor, PCA, RBM, LogisticRegression, KMeans) and
-// functions (print, log); users add their own with registerComponentType()
+// functions (print, log, save_npy); users add their own with registerComponentType()
 // and registerFunction(). Registered types are immutable and shared between
 // copies.
 #pragma once

@@ -17,5 +17,7 @@ std::unique_ptr<ComponentType> makeKMeansType();
 
 /// Adds `print` and `log` (runtime/components/Printing.cpp).
 void registerPrintingFunctions(Registry &registry);
+/// Adds `save_npy` (runtime/components/SaveNpy.cpp).
+void registerSaveNpyFunction(Registry &registry);
 
 } // namespace kiln::runtime

@@ -544,11 +544,13 @@ std::optional<CheckpointData> readCheckpoint(const std::string &path, std::strin
   return d;
 }
 
-bool writeFileAtomically(const std::string &path, const std::string &bytes, std::string &error) {
+bool writeFileAtomically(const std::string &path, const std::string &bytes, std::string &error,
+                         std::string_view what) {
+  const std::string target = std::string(what) + " " + path;
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  auto sysErr = [&](const std::string &what) {
-    error = "cannot write checkpoint " + path + ": " + what + ": " + std::strerror(errno);
+  auto sysErr = [&](const std::string &step) {
+    error = "cannot write " + target + ": " + step + ": " + std::strerror(errno);
     return false;
   };
   // Only a regular file (or nothing) is replaced: `--save /dev/sda` or a
@@ -556,7 +558,7 @@ bool writeFileAtomically(const std::string &path, const std::string &bytes, std:
   // follow it), unless it points to something other than a regular file.
   struct stat st{};
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    error = "cannot write checkpoint " + path + ": it exists and is not a regular file";
+    error = "cannot write " + target + ": it exists and is not a regular file";
     return false;
   }
   // The temporary is created, never opened: O_EXCL|O_NOFOLLOW, so a symlink

@@ -23,6 +23,7 @@ int cmdIr(const Args &args);
 int cmdRun(const Args &args);
 int cmdResume(const Args &args);
 int cmdInspect(const Args &args);
+int cmdExport(const Args &args);
 int cmdLlvm(const Args &args);
 
 } // namespace kiln::tools

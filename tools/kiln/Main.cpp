@@ -80,6 +80,16 @@ constexpr Verb kVerbs[] = {
      "Describes a checkpoint without running it: the program, the position,\n"
      "each component's state and a SHA-256 of every tensor.\n\n"
      "  --json           the same as JSON\n"},
+    {"export", kiln::tools::cmdExport,
+     "kiln export CKPT DIR [--format npy|safetensors|both] [--quiet]   component tensors as .npy/.safetensors",
+     "Writes every component's state tensors of a checkpoint for other tools:\n"
+     "DIR/<component>.<tensor>.npy (NumPy format 1.0) and one\n"
+     "DIR/<checkpoint stem>.safetensors (\"model\" if the stem is not a plain name;\n"
+     "metadata: format, steps, program_hash). Loads the checkpoint as inspect does\n"
+     "(validated, no data file opened). DIR is created if missing (one level).\n"
+     "Files are replaced atomically; a name outside [A-Za-z0-9_.-] is refused.\n\n"
+     "  --format F       npy, safetensors or both (default both)\n"
+     "  --quiet          do not print the files written (one line each)\n"},
 };
 
 void printHelp(std::ostream &os) {

@@ -33,6 +33,7 @@ public:
     std::filesystem::create_directories(dir_);
   }
   ~ScratchDir() { std::filesystem::remove_all(dir_); }
+  std::string path(const std::string &name) const { return (dir_ / name).string(); }
   std::string write(const std::string &name, const std::string &bytes) const {
     std::string path = (dir_ / name).string();
     std::ofstream(path, std::ios::binary) << bytes;
