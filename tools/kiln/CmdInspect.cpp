@@ -7,6 +7,7 @@
 // the random stream counters. The file is validated as `resume` would (a
 // bad file is refused, exit 1), except that no data file it names is opened,
 // so a data set's content hash is not compared with its file.
+#include <cstdio>
 #include <iostream>
 #include <sstream>
 
@@ -46,6 +47,22 @@ llvm::json::Object tensorJson(const Tensor &t) {
   return llvm::json::Object{{"dtype", std::string(ir::elemTypeName(t.dtype()))},
                             {"shape", std::move(shape)},
                             {"sha256", digest(t)}};
+}
+
+/// Text for a terminal: control bytes (from a file name or a quoted IR
+/// name) as \xNN, so a crafted checkpoint cannot drive the terminal.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
 }
 
 struct FrameLine {
@@ -154,17 +171,21 @@ int cmdInspect(const Args &args) {
     llvm::raw_os_ostream out(os);
     out << llvm::formatv("{0:2}", json::Value(std::move(root))) << "\n";
   } else {
-    os << "checkpoint " << file << " (format version " << runtime::kCheckpointVersion << ")\n"
-       << "entry @" << vm->entryName() << ", " << vm->stepCount() << " steps, " << status
-       << "\nprogram hash " << prog.hash() << "\nframes:\n";
+    os << "checkpoint " << printable(file) << " (format version "
+       << runtime::kCheckpointVersion << ")\n"
+       << "entry " << ir::formatSymbol(vm->entryName()) << ", " << vm->stepCount()
+       << " steps, " << status << "\nprogram hash " << prog.hash() << "\nframes:\n";
     for (const auto &fl : frames)
-      os << "  " << fl.fiber << " #" << fl.index << " @" << prog.funcs[fl.frame->func].name
-         << " pc " << fl.frame->pc << ": " << where(*fl.frame) << "\n";
+      os << "  " << fl.fiber << " #" << fl.index << " "
+         << ir::formatSymbol(prog.funcs[fl.frame->func].name) << " pc " << fl.frame->pc << ": "
+         << printable(where(*fl.frame)) << "\n";
     os << "components:\n";
     for (size_t c = 0; c < vm->numComponents(); ++c) {
-      os << "  @" << vm->componentName(c) << " : " << prog.components[c].typeName << "\n";
+      os << "  " << ir::formatSymbol(vm->componentName(c)) << " : "
+         << printable(prog.components[c].typeName) << "\n";
       for (const auto &nt : vm->component(c).saveState())
-        os << "    " << nt.name << " " << nt.value.type().str() << " sha256 " << digest(nt.value)
+        os << "    " << printable(nt.name) << " " << nt.value.type().str() << " sha256 "
+           << digest(nt.value)
            << "\n";
     }
     os << "values:\n";
