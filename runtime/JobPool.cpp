@@ -95,7 +95,13 @@ uint64_t awaitBatch(Pool &p, uint64_t seen) {
   }
 }
 
+// Set on a thread while it runs jobs: a job that calls runJobs again (a
+// kernel inside a parallel kernel) runs that batch itself, serially, instead
+// of locking the pool it is already part of.
+thread_local bool tInJob = false;
+
 void helperMain(int index) {
+  tInJob = true;
   Pool &p = pool();
   uint64_t seen = p.state.load(std::memory_order_acquire);
   for (;;) {
@@ -128,7 +134,7 @@ void runJobs(int64_t count, int threads, void (*job)(void *ctx, int64_t i), void
   if (count <= 0)
     return;
   const int64_t useful = std::min<int64_t>(count, std::min(threads, kMaxHelpers + 1));
-  if (useful <= 1 || count > kMaxJobs || omp_in_parallel()) {
+  if (useful <= 1 || count > kMaxJobs || tInJob || omp_in_parallel()) {
     runAll(count, job, ctx);
     return;
   }
@@ -149,7 +155,9 @@ void runJobs(int64_t count, int threads, void (*job)(void *ctx, int64_t i), void
   p.state.store(s); // seq_cst: ordered against the sleepers check below
   if (p.sleepers.load() > 0)
     p.state.notify_all();
+  tInJob = true;
   drain(p, s);
+  tInJob = false;
   // Only jobs that a running helper has claimed are left to wait for.
   for (int spin = 0; p.done.load(std::memory_order_acquire) < count; ++spin) {
     _mm_pause();

@@ -306,14 +306,13 @@ template <class T, class F> KILN_HOST_CLONES void zipRange(const T *a, const T *
 /// kParallelThreshold, else in one call. Elementwise, so the split does not
 /// change any result.
 template <class Body> void chunked(int64_t n, Body body) {
-  if (n >= kParallelThreshold) {
-    const int64_t chunks = (n + kElementwiseChunk - 1) / kElementwiseChunk;
-#pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < chunks; ++c)
-      body(c * kElementwiseChunk, std::min(kElementwiseChunk, n - c * kElementwiseChunk));
-  } else {
+  if (n < kParallelThreshold) {
     body(int64_t(0), n);
+    return;
   }
+  detail::forTasks((n + kElementwiseChunk - 1) / kElementwiseChunk, true, [&](int64_t c) {
+    body(c * kElementwiseChunk, std::min(kElementwiseChunk, n - c * kElementwiseChunk));
+  });
 }
 
 template <class T, class F> void mapContiguous(const T *x, T *y, int64_t n, F f) {
@@ -465,14 +464,10 @@ Tensor cast(const Tensor &x, ir::ElemType to) {
       using To = decltype(toTag);
       const From *src = x.data<From>();
       To *dst = out.data<To>();
-      if (n >= kParallelThreshold) {
-#pragma omp parallel for schedule(static)
-        for (int64_t i = 0; i < n; ++i)
+      chunked(n, [&](int64_t i0, int64_t m) {
+        for (int64_t i = i0; i < i0 + m; ++i)
           dst[i] = detail::convertElem<To>(src[i]);
-      } else {
-        for (int64_t i = 0; i < n; ++i)
-          dst[i] = detail::convertElem<To>(src[i]);
-      }
+      });
     });
   });
   return out;

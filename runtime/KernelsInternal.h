@@ -9,6 +9,7 @@
 
 #include "ir/Support.h"
 #include "runtime/Kernels.h"
+#include "runtime/Parallel.h"
 
 // Host-ISA copies of the interpreter's elementwise loops: GCC's
 // target_clones compiles the function once per x86-64 level (v4: AVX-512,
@@ -28,6 +29,34 @@
 #endif
 
 namespace kiln::runtime::kernels::detail {
+
+/// body(t) for every t in [0, count): on the job pool (runtime/Parallel.h)
+/// when `parallel`, as at most kMaxTaskGroups groups of consecutive tasks,
+/// else in order on this thread. The tasks must be independent (each
+/// writes its own outputs), so which thread runs which cannot change a
+/// result. The job pool, not an OpenMP team: beside a busy process a team's
+/// barrier waits a time slice for a descheduled thread, while the pool's
+/// caller only waits for groups a running helper has already claimed.
+inline constexpr int64_t kMaxTaskGroups = 64;
+template <class Body> void forTasks(int64_t count, bool parallel, Body &&body) {
+  if (!parallel || count <= 1) {
+    for (int64_t t = 0; t < count; ++t)
+      body(t);
+    return;
+  }
+  const int64_t groups = count < kMaxTaskGroups ? count : kMaxTaskGroups;
+  auto group = [&](int64_t g) {
+    for (int64_t t = count * g / groups, end = count * (g + 1) / groups; t < end; ++t)
+      body(t);
+  };
+  parallelFor(
+      groups,
+      [](void *ctx, int64_t begin, int64_t end) {
+        for (int64_t g = begin; g < end; ++g)
+          (*static_cast<decltype(group) *>(ctx))(g);
+      },
+      &group);
+}
 
 /// "[2, 3]" for messages.
 std::string shapeStr(std::span<const int64_t> shape);
@@ -113,14 +142,7 @@ template <int N, class Body> void forEachPiece(const BroadcastPlan &plan, Body &
     }
     body(offs, row * inner + begin, count);
   };
-  if (plan.numel >= kParallelThreshold && pieces > 1) {
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < pieces; ++p)
-      run(p);
-  } else {
-    for (int64_t p = 0; p < pieces; ++p)
-      run(p);
-  }
+  forTasks(pieces, plan.numel >= kParallelThreshold, run);
 }
 
 } // namespace kiln::runtime::kernels::detail

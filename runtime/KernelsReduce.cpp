@@ -37,14 +37,7 @@ template <class T> T sumRun(const T *x, int64_t n, bool mayParallelize) {
     int64_t begin = b * kReduceBlock;
     partial[b] = sumBlock(x + begin, std::min(kReduceBlock, n - begin));
   };
-  if (mayParallelize && n >= kParallelThreshold) {
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < blocks; ++b)
-      one(b);
-  } else {
-    for (int64_t b = 0; b < blocks; ++b)
-      one(b);
-  }
+  detail::forTasks(blocks, mayParallelize && n >= kParallelThreshold, one);
   T total = T(0);
   for (int64_t b = 0; b < blocks; ++b)
     total += partial[b];
@@ -98,14 +91,7 @@ void reduceTyped(ReduceOp op, const T *x, Tensor &out, const Geometry &g) {
         }
     };
     int64_t pieces = outer * perOuter;
-    if (par) {
-#pragma omp parallel for schedule(static)
-      for (int64_t p = 0; p < pieces; ++p)
-        piece(p);
-    } else {
-      for (int64_t p = 0; p < pieces; ++p)
-        piece(p);
-    }
+    detail::forTasks(pieces, par, piece);
     return;
   }
 
@@ -148,13 +134,8 @@ void reduceTyped(ReduceOp op, const T *x, Tensor &out, const Geometry &g) {
     };
     if (outer == 1) {
       run(0, true);
-    } else if (par) {
-#pragma omp parallel for schedule(static)
-      for (int64_t oi = 0; oi < outer; ++oi)
-        run(oi, false);
     } else {
-      for (int64_t oi = 0; oi < outer; ++oi)
-        run(oi, false);
+      detail::forTasks(outer, par, [&](int64_t oi) { run(oi, false); });
     }
     return;
   }
@@ -193,14 +174,7 @@ void reduceTyped(ReduceOp op, const T *x, Tensor &out, const Geometry &g) {
       acc[j] = finish(acc[j]);
   };
   int64_t pieces = outer * perOuter;
-  if (par) {
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < pieces; ++p)
-      piece(p);
-  } else {
-    for (int64_t p = 0; p < pieces; ++p)
-      piece(p);
-  }
+  detail::forTasks(pieces, par, piece);
 }
 
 const char *reduceName(ReduceOp op) {

@@ -19,14 +19,7 @@ template <class T> void transposeTyped(const T *x, T *y, int64_t rows, int64_t c
         y[j * rows + i] = x[i * cols + j];
   };
   const int64_t tiles = tilesR * tilesC;
-  if (rows * cols >= kParallelThreshold) {
-#pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < tiles; ++t)
-      one(t);
-  } else {
-    for (int64_t t = 0; t < tiles; ++t)
-      one(t);
-  }
+  detail::forTasks(tiles, rows * cols >= kParallelThreshold, one);
 }
 
 } // namespace

@@ -70,3 +70,19 @@ TEST(JobPool, ConcurrentCallersAndOpenMPRegions) {
 #pragma omp parallel num_threads(2)
   runAndCount(30, 4);
 }
+
+TEST(JobPool, AJobThatRunsJobsRunsThemItself) {
+  // A kernel inside a parallel kernel: the inner batch runs on the thread of
+  // the outer job (the pool is busy with the outer batch), every job once.
+  constexpr int64_t kOuter = 16, kInner = 37;
+  std::vector<std::atomic<int>> hits(kOuter * kInner);
+  for (int round = 0; round < 20; ++round) {
+    for (auto &h : hits)
+      h = 0;
+    runJobs(kOuter, 2, [&](int64_t o) {
+      runJobs(kInner, 2, [&](int64_t i) { hits[size_t(o * kInner + i)].fetch_add(1); });
+    });
+    for (const auto &h : hits)
+      ASSERT_EQ(h.load(), 1);
+  }
+}
