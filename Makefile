@@ -1,5 +1,5 @@
 # kiln — the two commands a fresh machine needs:
-#   make demo   install what is missing, build (Release), run the built-in default program
+#   make demo   install what is missing, build (Release), run examples/digits.kiln (real data)
 #   make test   install what is missing, build, run every test (GoogleTest via ctest, and lit)
 # More: make build | bench | asan | fuzz | format | clean
 
@@ -8,7 +8,7 @@ ASAN_BUILD ?= build-asan
 BUILD_TYPE ?= Release
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 KILN       := $(BUILD)/tools/kiln/kiln
-DEMO       ?= examples/pca.kiln
+DEMO       ?= examples/digits.kiln
 
 .PHONY: all deps configure build demo test bench asan fuzz format clean
 
