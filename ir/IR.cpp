@@ -193,6 +193,13 @@ void Operation::walk(const std::function<void(Operation &)> &fn) {
   walkNested(fn);
 }
 
+void Operation::walk(const std::function<void(const Operation &)> &fn) const {
+  fn(*this);
+  for (const auto &region : regions_)
+    for (const auto &op : region->ops_)
+      static_cast<const Operation &>(*op).walk(fn);
+}
+
 unsigned replaceAllUsesWith(Value *from, Value *to, Operation &scope) {
   unsigned n = 0;
   scope.walk([&](Operation &op) {

@@ -199,6 +199,8 @@ public:
   void walkNested(const std::function<void(Operation &)> &fn);
   /// Calls fn on this op, then on every nested op (pre-order).
   void walk(const std::function<void(Operation &)> &fn);
+  /// The same, read-only.
+  void walk(const std::function<void(const Operation &)> &fn) const;
 
 private:
   friend class Region;

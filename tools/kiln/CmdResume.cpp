@@ -43,9 +43,13 @@ int cmdResume(const Args &args) {
   ir::SourceManager sources;
   for (const auto &[name, text] : vm->sourceFiles())
     sources.addBuffer(name, text);
-  if (!opts.quiet)
+  // The checkpoint's program is code: say which files it reads and writes.
+  if (!opts.quiet) {
     for (const auto &[component, path] : dataFilesOf(*vm, registry))
       std::cerr << "kiln resume: @" << component << " reads '" << path << "'\n";
+    for (const std::string &path : npyTargetsOf(*vm))
+      std::cerr << "kiln resume: save_npy writes '" << path << "'\n";
+  }
   auto jit = installJit(*vm, opts);
   return driveVM(*vm, opts, sources);
 }

@@ -87,4 +87,14 @@ std::vector<std::pair<std::string, std::string>> dataFilesOf(const runtime::VM &
   return files;
 }
 
+std::vector<std::string> npyTargetsOf(const runtime::VM &vm) {
+  std::vector<std::string> paths;
+  vm.module().op().walk([&](const ir::Operation &op) {
+    if (op.is(ir::OpKind::Call) && op.symbolAttr("callee") == "save_npy")
+      if (const ir::Attribute *a = op.attr("path"); a && a->isString())
+        paths.push_back(a->getString());
+  });
+  return paths;
+}
+
 } // namespace kiln::tools
