@@ -1,7 +1,9 @@
 // Tensor: the runtime's n-dimensional array.
 //
 // Row-major, contiguous, 64-byte aligned storage taken from a BufferPool
-// (runtime/BufferPool.h), so steady-state steps allocate nothing from the OS.
+// (runtime/BufferPool.h), so steady-state steps allocate nothing from the OS;
+// tensors of at most 64 bytes keep their bytes in the shared_ptr's own block
+// instead (one malloc from the thread's cache, no pool lock).
 // Rank 0 is a scalar. Element types are those of the IR (f32, f64, i64, i1;
 // i1 is stored as one byte, 0 or 1).
 //
