@@ -47,6 +47,9 @@ public:
                             std::span<const double> values);
 
   bool defined() const { return storage_ != nullptr; }
+  /// Defined, and the only tensor (view or copy) that refers to its
+  /// storage: its owner may write into it without anyone seeing.
+  bool isUnique() const { return storage_ && storage_.use_count() == 1; }
   ElemType dtype() const { return dtype_; }
   const std::vector<int64_t> &shape() const { return shape_; }
   int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
