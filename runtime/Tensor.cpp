@@ -12,20 +12,48 @@
 namespace kiln::runtime {
 
 /// A block of the global BufferPool, given back when the last Tensor that
-/// refers to it (including reshaped views) dies.
+/// refers to it (including reshaped views) dies; or, for the smallest
+/// tensors, the bytes of an InlineStorage.
 class Storage {
 public:
   explicit Storage(size_t bytes)
-      : data_(BufferPool::global().allocate(bytes)), bytes_(bytes) {}
-  ~Storage() { BufferPool::global().release(data_, bytes_); }
+      : data_(BufferPool::global().allocate(bytes)), bytes_(bytes), pooled_(true) {}
+  ~Storage() {
+    if (pooled_)
+      BufferPool::global().release(data_, bytes_);
+  }
   Storage(const Storage &) = delete;
   Storage &operator=(const Storage &) = delete;
   void *data() const { return data_; }
   size_t bytes() const { return bytes_; }
 
+protected:
+  Storage(void *inlineData, size_t bytes) : data_(inlineData), bytes_(bytes), pooled_(false) {}
+
 private:
   void *data_;
   size_t bytes_;
+  bool pooled_;
+};
+
+/// Storage of at most one pool block's minimum (64 bytes) inside the
+/// shared_ptr's own allocation: a row of a few numbers (Dataset.next, a
+/// scalar) costs one allocation instead of an allocation and two locks of
+/// the pool's mutex per step. Same alignment and capacity as the pool's
+/// smallest block, so kernels see no difference.
+class InlineStorage final : public Storage {
+public:
+  static constexpr size_t kBytes = BufferPool::kMinClassBytes;
+  explicit InlineStorage(size_t bytes) : Storage(aligned(buf_), bytes) {}
+
+private:
+  // Aligned by hand: an alignas(64) member would make make_shared go
+  // through aligned operator new, which is slower than the pool.
+  static void *aligned(unsigned char *p) {
+    auto a = reinterpret_cast<uintptr_t>(p);
+    return p + ((BufferPool::kAlignment - a % BufferPool::kAlignment) % BufferPool::kAlignment);
+  }
+  unsigned char buf_[kBytes + BufferPool::kAlignment - 1];
 };
 
 namespace {
@@ -92,7 +120,10 @@ Tensor Tensor::empty(ElemType dtype, std::vector<int64_t> shape) {
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
   size_t bytes = static_cast<size_t>(countElements(t.shape_)) * ir::elemTypeSize(dtype);
-  t.storage_ = std::make_shared<Storage>(bytes);
+  if (bytes <= InlineStorage::kBytes)
+    t.storage_ = std::make_shared<InlineStorage>(bytes);
+  else
+    t.storage_ = std::make_shared<Storage>(bytes);
   return t;
 }
 

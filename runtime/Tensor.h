@@ -1,7 +1,9 @@
 // Tensor: the runtime's n-dimensional array.
 //
 // Row-major, contiguous, 64-byte aligned storage taken from a BufferPool
-// (runtime/BufferPool.h), so steady-state steps allocate nothing from the OS.
+// (runtime/BufferPool.h), so steady-state steps allocate nothing from the OS;
+// tensors of at most 64 bytes keep their bytes in the shared_ptr's own block
+// instead (one malloc from the thread's cache, no pool lock).
 // Rank 0 is a scalar. Element types are those of the IR (f32, f64, i64, i1;
 // i1 is stored as one byte, 0 or 1).
 //
@@ -45,6 +47,9 @@ public:
                             std::span<const double> values);
 
   bool defined() const { return storage_ != nullptr; }
+  /// Defined, and the only tensor (view or copy) that refers to its
+  /// storage: its owner may write into it without anyone seeing.
+  bool isUnique() const { return storage_ && storage_.use_count() == 1; }
   ElemType dtype() const { return dtype_; }
   const std::vector<int64_t> &shape() const { return shape_; }
   int64_t rank() const { return static_cast<int64_t>(shape_.size()); }

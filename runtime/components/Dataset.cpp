@@ -243,7 +243,7 @@ public:
       bool labels = method == kNextLabel;
       if (!withinEpochLimit(labels ? labelCursor_ : cursor_, 1, error))
         return false;
-      Tensor t = Tensor::empty(ElemType::F32, {width(labels)});
+      Tensor t = rowTensor(labels);
       fillRows(labels ? labelCursor_ : cursor_, labels, 1, t.data<float>());
       results.push_back(std::move(t));
       return true;
@@ -364,6 +364,21 @@ private:
 
   int64_t width(bool labels) const { return labels ? config_->classes : data_->cols; }
 
+  /// A tensor for one row: a row handed out before that nobody else holds
+  /// any more (Tensor::isUnique: the caller dropped it), or a new one. A
+  /// loop reading one row a step then allocates nothing; the bytes are all
+  /// rewritten by fillRows, so the values are those of a new tensor.
+  Tensor rowTensor(bool labels) {
+    Tensor *ring = spareRows_[labels ? 1 : 0];
+    for (int k = 0; k < kSpareRows; ++k)
+      if (ring[k].isUnique())
+        return ring[k];
+    Tensor t = Tensor::empty(ElemType::F32, {width(labels)});
+    Tensor &slot = ring[spareNext_[labels ? 1 : 0]++ % kSpareRows];
+    slot = t;
+    return t;
+  }
+
   bool restoreCursor(int64_t epoch, int64_t row, Cursor &c, std::string &error) const {
     if (epoch < 0 || epoch > kMaxSavedCount || row < 0 || (data_ && row >= data_->rows)) {
       error = "Dataset: checkpoint position (epoch " + std::to_string(epoch) + ", row " +
@@ -423,6 +438,11 @@ private:
   uint64_t hash_;
   Cursor cursor_;
   Cursor labelCursor_;
+  // Rows of next() / next_label() for rowTensor() to reuse; not state. A
+  // clone shares them with its original until either side drops them.
+  static constexpr int kSpareRows = 3;
+  Tensor spareRows_[2][kSpareRows];
+  unsigned spareNext_[2] = {0, 0};
 };
 
 class DatasetType : public ComponentType {

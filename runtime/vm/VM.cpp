@@ -221,9 +221,31 @@ VM::Status VM::step() {
 int64_t VM::run(int64_t maxSteps) {
   int64_t n = 0;
   while (n < maxSteps && status_ == Status::Running) {
-    step();
-    if (status_ != Status::Error)
+    if (root_.weaving || steps_ >= kMaxSavedCount) {
+      // The descent to the fiber whose turn it is, and the step limit's
+      // error: step() does both.
+      step();
+      if (status_ != Status::Error)
+        ++n;
+      continue;
+    }
+    // The root fiber runs alone: step() without the descent, for as long
+    // as it does not start a weave. Same steps, errors and done status;
+    // `limit` keeps the step count below kMaxSavedCount as step() does.
+    int64_t limit = std::min(maxSteps - n, kMaxSavedCount - steps_);
+    for (; limit > 0; --limit) {
+      exec(root_);
+      if (status_ == Status::Error)
+        return n;
+      ++steps_;
       ++n;
+      if (root_.done) {
+        status_ = Status::Done;
+        return n;
+      }
+      if (root_.weaving)
+        break;
+    }
   }
   return n;
 }

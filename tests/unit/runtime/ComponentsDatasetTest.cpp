@@ -116,6 +116,34 @@ TEST(Dataset, NextBatchEqualsRepeatedNextAcrossEpochs) {
   }
 }
 
+TEST(Dataset, NextReusesOnlyRowsNobodyHolds) {
+  // next() writes into a row it handed out before once the caller dropped
+  // it (Tensor::isUnique); rows still held, by the caller or by a clone,
+  // keep their values.
+  Registry r = Registry::withBuiltins();
+  std::vector<ir::NamedAttribute> cfg = {kv("rows", 5), kv("cols", 2), kv("seed", 9)};
+  auto d = create(r, "Dataset", "randn", cfg);
+  auto ref = create(r, "Dataset", "randn", cfg);
+  Tensor all = call(*ref, "next_batch", {count(20)}).at(0);
+  auto row = [&](int64_t i) {
+    return std::vector<double>{all.at(2 * i), all.at(2 * i + 1)};
+  };
+  std::vector<Tensor> held;
+  for (int64_t i = 0; i < 20; ++i) {
+    Tensor t = call(*d, "next").at(0);
+    ASSERT_EQ(t.shape(), (std::vector<int64_t>{2}));
+    EXPECT_EQ(values(t), row(i)) << i;
+    if (i % 3 == 0)
+      held.push_back(t); // keep some, drop the others
+    if (i == 10) {
+      auto c = d->clone(); // shares the spare rows until one side drops them
+      EXPECT_EQ(values(call(*c, "next").at(0)), row(11));
+    }
+  }
+  for (size_t k = 0; k < held.size(); ++k)
+    EXPECT_EQ(values(held[k]), row(int64_t(3 * k))) << k;
+}
+
 TEST(Dataset, ShuffleVisitsEveryRowOncePerEpochInANewOrder) {
   Registry r = Registry::withBuiltins();
   ScratchDir dir;

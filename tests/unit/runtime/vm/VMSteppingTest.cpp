@@ -375,5 +375,120 @@ TEST_F(VMStepping, CloneContinuesIndependentlyAndIdentically) {
   }
 }
 
+/// n step() calls, counting those that did not end in an error: what
+/// run(n) is defined to do.
+int64_t stepByStep(VM &vm, int64_t n) {
+  int64_t done = 0;
+  for (int64_t i = 0; i < n && vm.status() == VM::Status::Running; ++i) {
+    vm.step();
+    if (vm.status() != VM::Status::Error)
+      ++done;
+  }
+  return done;
+}
+
+const char *kNestedWeave = R"(module @m {
+  component @rec : Recorder {}
+  func @inner(%x: f32) {
+    weave 2 {
+      call @rec.record(%x)
+      yield
+    } {
+      call @rec.record() {v = 5}
+      yield
+    }
+    return
+  }
+  func @main() {
+    repeat 2 {
+      weave 2 {
+        %a = constant 1.0 : f32
+        call @inner(%a)
+        yield
+      } {
+        call @rec.record() {v = 7}
+        call @rec.record() {v = 7}
+        yield
+      }
+      call @rec.record() {v = 8}
+      yield
+    }
+    call @rec.record() {v = 9}
+  }
+})";
+
+const char *kFailAfterWeave = R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    weave 1 {
+      call @rec.record() {v = 1}
+      yield
+    } {
+      call @rec.record() {v = 2}
+      call @rec.fail()
+      yield
+    }
+    call @rec.tick()
+    call @rec.fail()
+    call @rec.tick()
+  }
+})";
+
+const char *kFailInWeave = R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    weave 2 {
+      call @rec.record() {v = 1}
+      call @rec.record() {v = 1}
+      yield
+    } {
+      call @rec.record() {v = 2}
+      call @rec.fail()
+      yield
+    }
+    call @rec.tick()
+  }
+})";
+
+TEST_F(VMStepping, RunEqualsThatManySingleSteps) {
+  // run(n) has a fast path while the root fiber does not weave: at every
+  // chunk size it must end where as many step() calls end (state, trace,
+  // step count, status, error), weaving or not, through errors and done.
+  const std::string progs[] = {weaveProgram(1), weaveProgram(3), kNestedWeave, kFailAfterWeave,
+                               kFailInWeave};
+  for (const std::string &prog : progs) {
+    for (int64_t chunk : {1, 2, 3, 5, 7, 1000}) {
+      auto a = makeVM(prog, reg), b = makeVM(prog, reg);
+      ASSERT_TRUE(a && b);
+      for (int round = 0; round < 40; ++round) {
+        SCOPED_TRACE("chunk " + std::to_string(chunk) + " round " + std::to_string(round));
+        EXPECT_EQ(b->run(chunk), stepByStep(*a, chunk));
+        std::string why;
+        ASSERT_TRUE(sameState(*a, *b, &why)) << why;
+        EXPECT_EQ(rec(*a).trace_, rec(*b).trace_);
+        EXPECT_EQ(rec(*a).count_, rec(*b).count_);
+        EXPECT_EQ(a->status(), b->status());
+        EXPECT_EQ(a->error().message, b->error().message);
+        EXPECT_EQ(a->error().loc.line, b->error().loc.line);
+      }
+      EXPECT_NE(a->status(), VM::Status::Running);
+    }
+  }
+  // The fail programs stop with the recorder's error, the others finish.
+  auto f = makeVM(kFailAfterWeave, reg);
+  f->run(1000);
+  EXPECT_EQ(f->status(), VM::Status::Error);
+  EXPECT_EQ(f->error().loc.line, 13u);
+  auto g = makeVM(kFailInWeave, reg);
+  g->run(1000);
+  EXPECT_EQ(g->status(), VM::Status::Error);
+  EXPECT_EQ(g->error().loc.line, 10u);
+  auto n = makeVM(kNestedWeave, reg);
+  int64_t ran = n->run(1000);
+  EXPECT_EQ(ran, n->stepCount());
+  EXPECT_TRUE(n->done());
+  EXPECT_EQ(n->run(10), 0);
+}
+
 } // namespace
 } // namespace kiln::runtime::vmtest
