@@ -1,4 +1,5 @@
-// BufferPool: where every tensor's storage comes from.
+// BufferPool: where the storage of every tensor larger than 64 bytes comes from
+// (smaller ones keep their bytes inside their shared_ptr's block: Tensor.h).
 //
 // Why a pool: on these machines the first touch of fresh memory costs a page
 // fault per 4 KiB, which dominates small training steps. A step allocates the
