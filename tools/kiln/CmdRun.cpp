@@ -35,14 +35,16 @@ volatile std::sig_atomic_t gStopSignal = 0;
 
 extern "C" void onStopSignal(int sig) { gStopSignal = sig; }
 
-void installSignalHandlers() {
+/// `handler` for the signals that stop a run: SIGINT, SIGTERM and SIGHUP
+/// (the terminal went away: save, as for SIGTERM).
+void onStopSignals(void (*handler)(int)) {
   struct sigaction sa{};
-  sa.sa_handler = onStopSignal;
+  sa.sa_handler = handler;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGHUP, &sa, nullptr); // the terminal went away: save, as for SIGTERM
+  sigaction(SIGHUP, &sa, nullptr);
 }
 
 // After the run has finished and been saved only the summaries remain, and
@@ -55,16 +57,6 @@ extern "C" void onSignalDuringSummaries(int) {
   ssize_t ignored = ::write(2, kMessage, sizeof kMessage - 1);
   (void)ignored;
   ::_exit(kExitInterrupted);
-}
-
-void installSummarySignalHandlers() {
-  struct sigaction sa{};
-  sa.sa_handler = onSignalDuringSummaries;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGHUP, &sa, nullptr);
 }
 
 bool parseCount(const std::string &s, int64_t &out) {
@@ -212,7 +204,7 @@ int driveVM(runtime::VM &vm, const RunOptions &opts, const ir::SourceManager &so
     std::cerr << "kiln: error: --checkpoint-every needs --save\n";
     return kExitUsage;
   }
-  installSignalHandlers();
+  onStopSignals(onStopSignal);
   bool tty = opts.progress && ::isatty(2) && !std::getenv("KILN_NO_PROGRESS");
   auto start = Clock::now();
   auto lastShown = start;
@@ -283,7 +275,7 @@ int driveVM(runtime::VM &vm, const RunOptions &opts, const ir::SourceManager &so
     if (auto *jit = dynamic_cast<const codegen::JitExecutor *>(vm.kernelExecutor()))
       jit->printStats(std::cerr);
   if (!opts.quiet) {
-    installSummarySignalHandlers();
+    onStopSignals(onSignalDuringSummaries);
     if (gStopSignal) { // arrived after the last look: the run is saved, stop here
       std::cerr << "kiln: interrupted before the summaries (the run had finished"
                 << (opts.save.empty() ? "" : " and was saved") << ")\n";
