@@ -69,6 +69,10 @@ void fillDraws(T *y, int64_t n, uint64_t counter, unsigned perBlock, Blocks bloc
     y[o - counter] = one(o);
   T *mid = y + (firstFull * perBlock - counter);
   const int64_t full = int64_t(endFull - firstFull);
+  if (n < kParallelThreshold / 4) { // too little work to share (as before the job pool)
+    blocks(firstFull, full, mid);
+    return;
+  }
   auto chunk = [&](int64_t c) {
     int64_t b0 = c * kChunkBlocks, len = std::min(kChunkBlocks, full - b0);
     blocks(firstFull + uint64_t(b0), len, mid + b0 * int64_t(perBlock));
