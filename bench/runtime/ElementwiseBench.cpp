@@ -108,24 +108,18 @@ void BM_Triad(benchmark::State &state) {
 void setWriteBytes(benchmark::State &state, int64_t n) {
   state.SetBytesProcessed(int64_t(state.iterations()) * n * int64_t(sizeof(float)));
 }
-void BM_RandomNormalInit(benchmark::State &state) {
+template <Tensor (*Draw)(ElemType, std::vector<int64_t>, uint64_t, uint64_t, uint64_t)>
+void randomInit(benchmark::State &state) {
   const int64_t n = state.range(0);
   warmPool(n);
   for (auto _ : state) {
-    Tensor t = kernels::randomNormal(ElemType::F32, {n}, 7, 1, 0);
+    Tensor t = Draw(ElemType::F32, {n}, 7, 1, 0);
     benchmark::DoNotOptimize(t.raw());
   }
   setWriteBytes(state, n);
 }
-void BM_RandomUniformInit(benchmark::State &state) {
-  const int64_t n = state.range(0);
-  warmPool(n);
-  for (auto _ : state) {
-    Tensor t = kernels::randomUniform(ElemType::F32, {n}, 7, 1, 0);
-    benchmark::DoNotOptimize(t.raw());
-  }
-  setWriteBytes(state, n);
-}
+void BM_RandomNormalInit(benchmark::State &state) { randomInit<kernels::randomNormal>(state); }
+void BM_RandomUniformInit(benchmark::State &state) { randomInit<kernels::randomUniform>(state); }
 void BM_FillWrite(benchmark::State &state) {
   const int64_t n = state.range(0);
   warmPool(n);
