@@ -308,10 +308,12 @@ bool VM::execMath(Frame &fr, uint32_t pc) {
     } else {
       t = randomNormal(ka.resultType.elem(), std::move(shape), seed, stream, ctr);
     }
-    ctr += static_cast<uint64_t>(t.numel());
-    if (ctr > uint64_t(kMaxSavedCount))
+    // The counter never passes what a checkpoint may hold, even on the error
+    // (a stopped VM's state still serializes to a file that loads).
+    if (uint64_t(t.numel()) > uint64_t(kMaxSavedCount) - ctr)
       return fail(pc, "random stream (seed " + std::to_string(rs.seed) + ", stream " +
-                          std::to_string(rs.stream) + ") has drawn more than 2^62 numbers");
+                          std::to_string(rs.stream) + ") would draw more than 2^62 numbers");
+    ctr += static_cast<uint64_t>(t.numel());
     if (!checkResult(pc, 0, t))
       return false;
     out.tensor = std::move(t);
@@ -648,13 +650,13 @@ void VM::exec(Fiber &f) {
         }
         if (!storeResults(fr, pc))
           return;
-        for (size_t s = 0; s < fb.streams.size(); ++s) {
-          rng_[fb.streams[s]] = rngScratch_[s];
-          if (rngScratch_[s] > uint64_t(kMaxSavedCount)) {
-            fail(pc, "a random stream of this kernel has drawn more than 2^62 numbers");
+        for (size_t s = 0; s < fb.streams.size(); ++s)
+          if (rngScratch_[s] > uint64_t(kMaxSavedCount)) { // counters stay as they were
+            fail(pc, "a random stream of this kernel would draw more than 2^62 numbers");
             return;
           }
-        }
+        for (size_t s = 0; s < fb.streams.size(); ++s)
+          rng_[fb.streams[s]] = rngScratch_[s];
         fr.pc = I.a + 1;
         return;
       }

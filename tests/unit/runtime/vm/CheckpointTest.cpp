@@ -376,6 +376,26 @@ TEST_F(CorruptCheckpoints, TheLargestCountsLoadRunAndSaveAgain) {
   EXPECT_EQ(vm->stepCount(), kMaxSavedCount);
 }
 
+TEST_F(CorruptCheckpoints, ARandomStreamAtItsLimitStopsTheVMWithoutPassingIt) {
+  // A fuzz finding: a counter 1 below 2^62 loaded, the next draw of four
+  // pushed it past the limit before the error, and the stopped VM's state
+  // serialized to a file that did not load.
+  std::string err;
+  auto d = parseCheckpoint(good_, err);
+  ASSERT_TRUE(d) << err;
+  for (RngRecord &r : d->rng)
+    r.counter = uint64_t(kMaxSavedCount) - 1;
+  auto vm = VM::restore(*d, reg, err);
+  ASSERT_TRUE(vm) << err;
+  vm->run(2000);
+  ASSERT_EQ(vm->status(), VM::Status::Error);
+  EXPECT_NE(vm->error().message.find("more than 2^62"), std::string::npos)
+      << vm->error().message;
+  for (uint64_t c : vm->rngCounters())
+    EXPECT_LE(c, uint64_t(kMaxSavedCount));
+  EXPECT_TRUE(parseCheckpoint(bytesOf(serializeCheckpoint(vm->snapshot())), err)) << err;
+}
+
 TEST_F(CorruptCheckpoints, VersionOneFilesStillLoad) {
   // Version 1 had no source files after the program hash.
   std::string err;
