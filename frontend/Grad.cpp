@@ -62,15 +62,17 @@ public:
     GradResult res;
     ir::Region *region = loss->definingOp() ? loss->definingOp()->parentRegion()
                                             : loss->ownerRegion();
+    auto matches = [](const GradTarget &t, const Value *v) {
+      if (t.value == v)
+        return true;
+      const Operation *d = v->definingOp();
+      return t.handle && d && d->is(OpKind::StateLoad) && d->operand(0) == t.handle &&
+             d->attr("field")->getString() == t.field;
+    };
     auto isTarget = [&](const Value *v) {
-      for (const GradTarget &t : targets) {
-        if (t.value == v)
+      for (const GradTarget &t : targets)
+        if (matches(t, v))
           return true;
-        const Operation *d = v->definingOp();
-        if (t.handle && d && d->is(OpKind::StateLoad) && d->operand(0) == t.handle &&
-            d->attr("field")->getString() == t.field)
-          return true;
-      }
       return false;
     };
     // Forward: which values carry a dependence on a target.
@@ -133,7 +135,7 @@ public:
         take(t.value);
       else
         for (Operation *op : ops)
-          if (op->is(OpKind::StateLoad) && isTarget(op->result()))
+          if (op->is(OpKind::StateLoad) && matches(t, op->result()))
             take(op->result());
       if (!reached) {
         res.unreached = static_cast<int>(i);
