@@ -185,6 +185,10 @@ private:
   Value *reshape(Value *g, std::vector<int64_t> dims) {
     if (g->type().dims() == dims)
       return g;
+    // reshape(reshape(v)) back to v's shape (spread after a keepdims sum).
+    if (Operation *d = g->definingOp(); d && d->is(OpKind::Reshape) &&
+                                        d->operand(0)->type().dims() == dims)
+      return d->operand(0);
     if (dynamicDims(dims) > 1) {
       fail("grad: cannot reshape an adjoint of type " + g->type().str() +
            " to a shape with more than one '?' dimension");

@@ -667,9 +667,9 @@ private:
       ctx_.error(e.loc, count == 1 ? "grad of " + std::to_string(wrts.size()) +
                                          " variables gives " + std::to_string(wrts.size()) +
                                          " values: assign them with 'g1, g2, ... = grad(...)'"
-                                   : "grad gives " + std::to_string(wrts.size()) +
-                                         " values here, assigned to " + std::to_string(count) +
-                                         " names");
+                                   : "grad of " + std::to_string(wrts.size()) + " variable" +
+                                         (wrts.size() == 1 ? "" : "s") + " gives as many values, "
+                                         "assigned here to " + std::to_string(count) + " names");
       return std::nullopt;
     }
     auto loss = eval(e.args[0]);

@@ -340,7 +340,7 @@ TEST(GradErrors, Messages) {
   EXPECT_THAT(compile("    return grad(sum(a.value), [a.value, b.value])"),
               HasSubstr("grad of 2 variables gives 2 values: assign them with 'g1, g2, ... = grad(...)'"));
   EXPECT_THAT(compile("    g, h = grad(sum(a.value), [a.value])\n    return g"),
-              HasSubstr("grad gives 1 values here, assigned to 2 names"));
+              HasSubstr("grad of 1 variable gives as many values, assigned here to 2 names"));
   EXPECT_THAT(compile("    g, h = exp(a.value)\n    return g"),
               HasSubstr("only grad(...) gives several values; assign one name"));
   EXPECT_THAT(compile("    return grad(3, a.value)"), HasSubstr("grad: the loss is a constant number"));
