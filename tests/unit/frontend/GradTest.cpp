@@ -73,26 +73,43 @@ public:
     return m ? "" : diag.str();
   }
 
+  /// A variable of grad: how the kernel names it, and the component whose
+  /// `value` the finite differences perturb.
+  struct Target {
+    std::string wrt, component;
+  };
+
+  /// Checks the gradient of `loss` with respect to every input it reads.
   std::string check(const std::string &loss, uint32_t seed,
                     std::vector<Tensor> *gradsOut = nullptr) {
-    std::vector<const Input *> wrt;
+    std::vector<Target> wrt;
     for (const Input &in : inputs())
       if (loss.find(in.name + ".value") != std::string::npos)
-        wrt.push_back(&in);
+        wrt.push_back({in.name + ".value", in.name});
+    return checkWith(loss, seed, "", "", wrt, gradsOut);
+  }
+
+  /// The same for kernels taking component parameters `params` (one func
+  /// for every Tensor: their fields have `?` shapes), called with `args`.
+  std::string checkWith(const std::string &loss, uint32_t seed, const std::string &params,
+                        const std::string &args, const std::vector<Target> &wrt,
+                        std::vector<Tensor> *gradsOut = nullptr) {
     if (wrt.empty())
       return "the expression reads no input";
     std::string list;
     for (size_t i = 0; i < wrt.size(); ++i)
-      list += (i ? ", " : "") + wrt[i]->name + ".value";
-    std::string kernels = "kernel loss() {\n    return " + loss + "\n}\n";
-    std::string main = "SEQ([CALL(loss), FILT(sink)";
+      list += (i ? ", " : "") + wrt[i].wrt;
+    std::string callArgs = args.empty() ? "" : ", " + args;
+    std::string kernels = "kernel loss(" + params + ") {\n    return " + loss + "\n}\n";
+    std::string main = "SEQ([CALL(loss" + callArgs + "), FILT(sink)";
     for (size_t i = 0; i < wrt.size(); ++i) {
       std::string names;
       for (size_t j = 0; j < wrt.size(); ++j)
         names += (j ? ", g" : "g") + std::to_string(j);
-      kernels += "kernel grad" + std::to_string(i) + "() {\n    l = " + loss + "\n    " + names +
-                 " = grad(l, [" + list + "])\n    return g" + std::to_string(i) + "\n}\n";
-      main += ", CALL(grad" + std::to_string(i) + "), FILT(sink)";
+      kernels += "kernel grad" + std::to_string(i) + "(" + params + ") {\n    l = " + loss +
+                 "\n    " + names + " = grad(l, [" + list + "])\n    return g" +
+                 std::to_string(i) + "\n}\n";
+      main += ", CALL(grad" + std::to_string(i) + callArgs + "), FILT(sink)";
     }
     main += "])";
     ir::SourceManager sources;
@@ -115,26 +132,26 @@ public:
     if (gradsOut)
       *gradsOut = grads;
     for (size_t i = 0; i < wrt.size(); ++i) {
-      runtime::Component *c = base->component(wrt[i]->name);
+      runtime::Component *c = base->component(wrt[i].component);
       int f = c->fieldIndex("value");
       Tensor x0 = c->field(f).copy();
       if (grads[i].numel() != x0.numel())
-        return wrt[i]->name + ": gradient has " + std::to_string(grads[i].numel()) +
+        return wrt[i].wrt + ": gradient has " + std::to_string(grads[i].numel()) +
                " elements, the input " + std::to_string(x0.numel());
       for (int64_t k = 0; k < x0.numel(); ++k) {
         double an = grads[i].at(k);
-        double fd = central(*base, wrt[i]->name, x0, k, 1e-5);
+        double fd = central(*base, wrt[i].component, x0, k, 1e-5);
         double tol = 1e-6 * std::max({1.0, std::abs(an), std::abs(fd)});
         if (std::abs(an - fd) <= tol)
           continue;
         // A kink (relu, abs, max, min, where) within h of the point: the
         // differences at h and h/8 disagree. Counted, not compared.
-        double fd2 = central(*base, wrt[i]->name, x0, k, 1e-5 / 8);
+        double fd2 = central(*base, wrt[i].component, x0, k, 1e-5 / 8);
         if (std::abs(fd - fd2) > tol) {
           ++kinks;
           continue;
         }
-        return wrt[i]->name + ".value[" + std::to_string(k) + "]: grad " + std::to_string(an) +
+        return wrt[i].wrt + "[" + std::to_string(k) + "]: grad " + std::to_string(an) +
                ", finite differences " + std::to_string(fd) + "\n" + kernels;
       }
       ++checkedInputs;
@@ -318,6 +335,29 @@ TEST(GradOps, SingleTargetFormAndFieldReadTwice) {
                             "SEQ([CALL(k), FILT(sink)])"),
             "");
   EXPECT_EQ(gc.check("sum(a.value * r.value) + sum(a.value * a.value)", 5), "");
+}
+
+// Through component parameters every Tensor field is f64[?, ?]: the
+// adjoints take their shapes at run time (dim for mean's count, select to
+// spread over a dynamic shape, keepdims reshapes with a `?`).
+TEST(GradOps, DynamicShapes) {
+  GradChecker gc;
+  const std::string params = "x: Tensor, y: Tensor";
+  const std::string args = "x=a, y=c";
+  std::vector<GradChecker::Target> both = {{"x.value", "a"}, {"y.value", "c"}};
+  std::vector<GradChecker::Target> x = {{"x.value", "a"}};
+  for (const char *loss : {"sum((x.value @ y.value) * r.value)",
+                           "sum(tanh(x.value @ y.value.T + b.value) * r.value)",
+                           "mean(x.value @ y.value)"})
+    EXPECT_EQ(gc.checkWith(loss, 11, params, args, both), "") << loss;
+  for (const char *loss : {"mean(x.value * d.value)", "sum(softmax(x.value, axis=1) * r.value)",
+                           "sum(max(x.value, axis=0) * b.value)",
+                           "sum(sum(x.value, axis=1, keepdims=true) * x.value * r.value)",
+                           "sum(log_softmax(x.value, axis=0) * r.value)"})
+    EXPECT_EQ(gc.checkWith(loss, 12, params, args, x), "") << loss;
+  // The bias's gradient, summed over the batch axis, against d's [2, 1].
+  std::vector<GradChecker::Target> d = {{"d.value", "d"}};
+  EXPECT_EQ(gc.checkWith("mean(x.value * d.value)", 13, params, args, d), "");
 }
 
 TEST(GradErrors, Messages) {
