@@ -89,7 +89,7 @@ public:
       for (Value *r : op->results()) {
         if (!isFloatValue(r) || stop_.count(r))
           continue;
-        bool need = isTarget(r) && op->is(OpKind::StateLoad);
+        bool need = isTarget(r);
         if (!need && differentiable(*op))
           for (Value *o : op->operands())
             need = need || needs_.count(o);

@@ -79,6 +79,21 @@ public:
     std::string wrt, component;
   };
 
+  /// Runs `main` over `kernels`; the values the sink saw.
+  std::vector<Tensor> run(const std::string &kernels, const std::string &main) {
+    ir::SourceManager sources;
+    ir::DiagnosticEngine diag(&sources);
+    std::shared_ptr<const ir::Module> m = compileProgram(
+        decls(1) + kernels + "main = " + main + "\n", "g.kiln", {}, "", registry_, sources, diag);
+    EXPECT_TRUE(m) << diag.str();
+    auto vm = m ? runtime::VM::create(m, registry_, diag) : nullptr;
+    seen_.clear();
+    if (vm)
+      vm->run(1 << 20);
+    EXPECT_TRUE(vm && vm->done()) << (vm ? vm->error().message : diag.str());
+    return seen_;
+  }
+
   /// Checks the gradient of `loss` with respect to every input it reads.
   std::string check(const std::string &loss, uint32_t seed,
                     std::vector<Tensor> *gradsOut = nullptr) {
@@ -358,6 +373,25 @@ TEST(GradOps, DynamicShapes) {
   // The bias's gradient, summed over the batch axis, against d's [2, 1].
   std::vector<GradChecker::Target> d = {{"d.value", "d"}};
   EXPECT_EQ(gc.checkWith("mean(x.value * d.value)", 13, params, args, d), "");
+}
+
+// A local and a tensor parameter as variables: the gradient with respect to
+// that value, not to what it was computed from.
+TEST(GradOps, LocalsAndParameters) {
+  GradChecker gc;
+  std::vector<Tensor> seen = gc.run(
+      "kernel av() {\n    return a.value\n}\n"
+      "kernel k(x: f64[2, 3]) {\n    h = x * b.value\n    l = sum(h * h) + sum(x)\n"
+      "    g_h, g_x = grad(l, [h, x])\n"
+      "    return abs(g_h - 2 * h) + abs(g_x - (2 * h * b.value + 1))\n}\n"
+      "kernel k2() {\n    h = exp(a.value)\n    return abs(grad(sum(h * h), h) - 2 * h)\n}\n",
+      "SEQ([CALL(av), FILT(k), FILT(sink), CALL(k2), FILT(sink)])");
+  ASSERT_EQ(seen.size(), 2u);
+  for (const Tensor &t : seen) {
+    ASSERT_EQ(t.numel(), 6);
+    for (int64_t i = 0; i < 6; ++i)
+      EXPECT_LT(t.at(i), 1e-12) << i;
+  }
 }
 
 TEST(GradErrors, Messages) {
