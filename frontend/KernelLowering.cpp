@@ -663,6 +663,10 @@ private:
         wrts.push_back(&w);
     else
       wrts.push_back(&wrt);
+    if (wrts.empty()) {
+      ctx_.error(wrt.loc, "grad needs at least one variable to differentiate with respect to");
+      return std::nullopt;
+    }
     if (wrts.size() != count) {
       ctx_.error(e.loc, count == 1 ? "grad of " + std::to_string(wrts.size()) +
                                          " variables gives " + std::to_string(wrts.size()) +

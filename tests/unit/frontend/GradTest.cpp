@@ -325,7 +325,10 @@ TEST(GradOps, EachAdjoint) {
            "sum(transpose(a.value) * transpose(r.value))",
            "sum(softmax(a.value) * r.value)", "sum(log_softmax(a.value, axis=0) * r.value)",
            "sum(f64(a.value) * r.value)", "sum(f64(i64(a.value)) + a.value)",
-           "sum(f64(a.value > 0) * a.value)", "sum(a.value * f64(argmax(c.value, axis=1)))"})
+           "sum(f64(a.value > 0) * a.value)", "sum(a.value * f64(argmax(c.value, axis=1)))",
+           // Second order: grad of an expression holding a grad.
+           "sum(grad(sum(tanh(a.value @ c.value) * r.value), a.value) * r.value)",
+           "sum(grad(sum(sigmoid(a.value * b.value)), b.value) * b.value)"})
     EXPECT_EQ(gc.check(loss, 7), "") << loss;
 }
 
@@ -419,6 +422,8 @@ TEST(GradErrors, Messages) {
               HasSubstr("only grad(...) gives several values; assign one name"));
   EXPECT_THAT(compile("    return grad(3, a.value)"), HasSubstr("grad: the loss is a constant number"));
   EXPECT_THAT(compile("    return grad(sum(a.value))"), HasSubstr("grad takes 2 arguments"));
+  EXPECT_THAT(compile("    return grad(sum(a.value), [])"),
+              HasSubstr("grad needs at least one variable to differentiate with respect to"));
   EXPECT_THAT(compile("    return grad(sum(a.value), a.value, k=1)"),
               HasSubstr("unknown keyword argument 'k' for grad"));
   EXPECT_THAT(compile("    n = i64(a.value)\n    return grad(sum(f64(n)), n)"),
