@@ -7,6 +7,9 @@
 //   - GradOps: each op's adjoint on its own;
 //   - GradErrors: the messages of grad, softmax and keepdims misuse.
 //
+// One random case in twenty also runs at -O2 with the JIT: the gradients must
+// be bitwise those of the interpreter at -O0.
+//
 // Each program has kernel `loss` and one kernel per gradient; main CALLs
 // each and FILTs the value to the test's native `sink`. The finite
 // differences perturb the Tensor components of a clone of the VM.
@@ -17,9 +20,11 @@
 #include <cstdio>
 #include <random>
 
+#include "codegen/JitExecutor.h"
 #include "frontend/Driver.h"
 #include "ir/Diagnostics.h"
 #include "runtime/Registry.h"
+#include "passes/PassManager.h"
 #include "runtime/VM.h"
 
 namespace kiln::frontend {
@@ -72,6 +77,37 @@ public:
                             registry_, sources, diag);
     return m ? "" : diag.str();
   }
+
+  /// The values the sink sees when the program runs at -O2 with compiled
+  /// kernels (empty with a test failure on error).
+  std::vector<Tensor> runOptimized(const std::string &text) {
+    ir::SourceManager sources;
+    ir::DiagnosticEngine diag(&sources);
+    std::unique_ptr<ir::Module> m =
+        compileProgram(text, "g.kiln", {}, "", registry_, sources, diag);
+    passes::PassManager pm(passes::defaultPipeline(2));
+    if (!m || !pm.run(*m, &registry_, diag)) {
+      ADD_FAILURE() << diag.str();
+      return {};
+    }
+    auto vm = runtime::VM::create(std::shared_ptr<const ir::Module>(std::move(m)), registry_, diag);
+    codegen::KernelCompiler::Options co;
+    co.diskCache = false;
+    auto jit = codegen::JitExecutor::create(co);
+    if (!vm || !jit) {
+      ADD_FAILURE() << "no VM or no JIT: " << diag.str();
+      if (!jit)
+        llvm::consumeError(jit.takeError());
+      return {};
+    }
+    vm->setKernelExecutor(jit->get());
+    seen_.clear();
+    vm->run(1 << 20);
+    EXPECT_TRUE(vm->done()) << vm->error().message;
+    return seen_;
+  }
+
+  bool alsoOptimized = false; // compare with -O2 + JIT in check()
 
   /// A variable of grad: how the kernel names it, and the component whose
   /// `value` the finite differences perturb.
@@ -129,8 +165,9 @@ public:
     main += "])";
     ir::SourceManager sources;
     ir::DiagnosticEngine diag(&sources);
-    std::shared_ptr<const ir::Module> m = compileProgram(
-        decls(seed) + kernels + "main = " + main + "\n", "g.kiln", {}, "", registry_, sources, diag);
+    std::string text = decls(seed) + kernels + "main = " + main + "\n";
+    std::shared_ptr<const ir::Module> m =
+        compileProgram(text, "g.kiln", {}, "", registry_, sources, diag);
     if (!m)
       return "compile error: " + diag.str() + "\n" + kernels;
     auto vm = runtime::VM::create(m, registry_, diag);
@@ -146,6 +183,16 @@ public:
     std::vector<Tensor> grads(seen_.begin() + 1, seen_.end());
     if (gradsOut)
       *gradsOut = grads;
+    if (alsoOptimized) {
+      std::vector<Tensor> ref = seen_, opt = runOptimized(text);
+      if (opt.size() != ref.size())
+        return "-O2: the sink saw " + std::to_string(opt.size()) + " values";
+      for (size_t i = 0; i < ref.size(); ++i)
+        if (!opt[i].bitwiseEqual(ref[i]))
+          return "-O2 with the JIT differs from -O0 in value " + std::to_string(i) + ": " +
+                 opt[i].str() + " vs " + ref[i].str() + "\n" + kernels;
+      ++optimizedCases;
+    }
     for (size_t i = 0; i < wrt.size(); ++i) {
       runtime::Component *c = base->component(wrt[i].component);
       int f = c->fieldIndex("value");
@@ -175,6 +222,7 @@ public:
   }
 
   int kinks = 0;
+  int optimizedCases = 0;
   int checkedInputs = 0;
 
 private:
@@ -294,13 +342,16 @@ TEST(GradRandom, AgreesWithFiniteDifferences) {
   const int kCases = 300;
   for (int i = 0; i < kCases; ++i) {
     std::string loss = gen.loss();
+    gc.alsoOptimized = i % 20 == 0;
     std::string r = gc.check(loss, static_cast<uint32_t>(i + 1));
     ASSERT_EQ(r, "") << "case " << i << ": " << loss;
   }
   // Every case compared at least one input; kinks are rare.
   EXPECT_GE(gc.checkedInputs, kCases);
   EXPECT_LT(gc.kinks, 20);
-  std::printf("%d inputs compared, %d kinks skipped\n", gc.checkedInputs, gc.kinks);
+  EXPECT_EQ(gc.optimizedCases, kCases / 20);
+  std::printf("%d inputs compared, %d kinks skipped, %d cases also at -O2 + JIT\n",
+              gc.checkedInputs, gc.kinks, gc.optimizedCases);
 }
 
 TEST(GradOps, EachAdjoint) {
