@@ -204,6 +204,11 @@ private:
       return g;
     if (o.empty())
       return b_.reduce(OpKind::ReduceSum, g, std::nullopt);
+    if (r.size() < o.size()) { // an adjoint has its value's rank; never smaller
+      fail("grad: internal error: an adjoint of type " + g->type().str() +
+           " for an operand of type " + to.str());
+      return g;
+    }
     size_t lead = r.size() - o.size();
     for (size_t i = r.size(); i-- > 0;) {
       bool summed = i < lead || (o[i - lead] == 1 && r[i] != 1);
