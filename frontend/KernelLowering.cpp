@@ -13,7 +13,8 @@
 //     of a component type may not write at all;
 //   - random draws get seed = the seed of the kernel's component (self, or
 //     the component bound to its first component parameter) and a fresh
-//     stream number each;
+//     stream number each; a kernel's further instances (one per distinct
+//     field types of its component arguments) reuse the first's streams;
 //   - `grad(loss, [x, c.F])` emits the adjoint ops after the loss's
 //     (frontend/Grad.h); `softmax`, `log_softmax` and `keepdims=true`
 //     expand into reductions, reshapes and elementwise ops.
@@ -43,6 +44,9 @@ public:
   std::map<std::string, KValue> env;
   int64_t seed = 0;
   bool readOnly = false;
+  /// Set for a kernel's second and later instances: the streams of the
+  /// first, so the instances draw from the same streams, as one func did.
+  std::optional<int64_t> streamCursor;
 
   bool lowerBody(ir::Operation *func) {
     std::vector<Type> results;
@@ -111,6 +115,8 @@ public:
   }
 
 private:
+  int64_t nextStream() { return streamCursor ? (*streamCursor)++ : ctx_.nextStream_++; }
+
   bool lowerUpdate(const Stmt &s) {
     auto t = lookupName(s.name, s.loc);
     if (!t)
@@ -552,7 +558,7 @@ private:
         if (!p)
           return std::nullopt;
         b_.setLoc(e.loc);
-        return val(b_.random(kind, p->type(), seed, ctx_.nextStream_++, p));
+        return val(b_.random(kind, p->type(), seed, nextStream(), p));
       }
       if (e.args.size() > 1) {
         ctx_.error(e.loc, f + " takes a shape [d0, d1, ...] or a tensor to take the shape of");
@@ -560,7 +566,7 @@ private:
       }
       if (e.args.empty()) {
         b_.setLoc(e.loc);
-        return val(b_.random(kind, Type::f32(), seed, ctx_.nextStream_++));
+        return val(b_.random(kind, Type::f32(), seed, nextStream()));
       }
       if (e.args[0].kind == Expr::Kind::List) {
         std::vector<int64_t> dims;
@@ -575,7 +581,7 @@ private:
           dims.push_back(*n);
         }
         b_.setLoc(e.loc);
-        return val(b_.random(kind, Type::shaped(ElemType::F32, dims), seed, ctx_.nextStream_++));
+        return val(b_.random(kind, Type::shaped(ElemType::F32, dims), seed, nextStream()));
       }
       auto v = arg(0);
       if (!v)
@@ -588,7 +594,7 @@ private:
       if (!isFloat(t.elem()))
         t = t.withElem(ElemType::F32);
       b_.setLoc(e.loc);
-      return val(b_.random(kind, t, seed, ctx_.nextStream_++, v->value));
+      return val(b_.random(kind, t, seed, nextStream(), v->value));
     }
     ctx_.error(e.loc, "unknown function '" + f + "' in kernel " + k_.name);
     return std::nullopt;
@@ -885,6 +891,15 @@ std::string LoweringContext::instanceSymbol(const std::string &base, const Kerne
   return n == 0 ? base : base + ".i" + std::to_string(n);
 }
 
+std::optional<int64_t> LoweringContext::instanceStreams(const std::string &base,
+                                                       const std::string &symbol) {
+  if (symbol == base) {
+    firstStreams_[base] = nextStream_;
+    return std::nullopt;
+  }
+  return firstStreams_.at(base);
+}
+
 ir::Operation *LoweringContext::userKernel(const KernelDef &k, const Element &use) {
   std::vector<const FieldList *> fields;
   std::string symbol = instanceSymbol(k.name, k, 0, use, fields);
@@ -907,6 +922,7 @@ ir::Operation *LoweringContext::userKernel(const KernelDef &k, const Element &us
 
   ir::Builder kb(func->region(0));
   KernelLowerer kl(*this, kb, k);
+  kl.streamCursor = instanceStreams(k.name, symbol);
   bool seeded = false;
   for (size_t i = 0; i < k.params.size(); ++i) {
     const Param &p = k.params[i];
@@ -994,6 +1010,7 @@ ir::Operation *LoweringContext::builtinKernel(const std::string &comp, const ir:
   ir::Builder kb(func->region(0));
   kb.setLoc(k.loc);
   KernelLowerer kl(*this, kb, k);
+  kl.streamCursor = instanceStreams(base, symbol);
   kl.seed = info.seed.value_or(0);
   kl.readOnly = m.readOnly;
   KValue self;

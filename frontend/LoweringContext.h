@@ -100,6 +100,9 @@ private:
   /// (from index `first`); `fields[i]` gets parameter i's fields.
   std::string instanceSymbol(const std::string &base, const KernelDef &k, size_t first,
                              const Element &use, std::vector<const FieldList *> &fields);
+  /// Where the random streams of instance `symbol` of `base` start: null for
+  /// the first instance (fresh streams, recorded), else the first's.
+  std::optional<int64_t> instanceStreams(const std::string &base, const std::string &symbol);
 
   const Program &prog_;
   const ir::ComponentCatalog &catalog_;
@@ -119,6 +122,7 @@ private:
   int64_t nextStream_ = 0;
   std::map<std::string, std::unique_ptr<Program>> kernelSources_; // per component
   std::map<std::string, std::vector<std::string>> instances_; // per kernel: instance keys
+  std::map<std::string, int64_t> firstStreams_; // per kernel: its first instance's streams
   ir::SourceManager localSources_;
 };
 

@@ -185,7 +185,7 @@ kernel decay(layer: RBM, f: f32) {
 
 kernel pair(x: RBM, y: RBM) {
     x.vb += y.vb
-    y.hb *= 0.5
+    y.hb *= bernoulli(y.hb)
 }
 
 main = SEQ([
@@ -217,6 +217,17 @@ main = SEQ([
   EXPECT_EQ(loadType("pair", "hb"), "f32[3]");
   EXPECT_EQ(loadType("pair.i1", "hb"), "f32[2]");
   EXPECT_FALSE(l->module->lookupFunc("pair.i2"));
+  // The instances draw from the same stream, as one func did.
+  auto streamOf = [&](const char *func) {
+    int64_t stream = -1;
+    l->module->lookupFunc(func)->walkNested([&](ir::Operation &op) {
+      if (op.is(ir::OpKind::RandomBernoulli))
+        stream = op.intAttr("stream");
+    });
+    return stream;
+  };
+  EXPECT_GE(streamOf("pair"), 0);
+  EXPECT_EQ(streamOf("pair"), streamOf("pair.i1"));
   std::vector<std::string> callees;
   l->module->lookupFunc("main")->walkNested([&](ir::Operation &op) {
     if (op.is(ir::OpKind::Call))
