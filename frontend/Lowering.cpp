@@ -613,7 +613,7 @@ Value *LoweringContext::lowerCall(const Element &e, Value *last) {
     }
     if (m->isKernel) {
       const KernelDef *def = nullptr;
-      ir::Operation *f = builtinKernel(comp, *m, e.loc, &def);
+      ir::Operation *f = builtinKernel(comp, *m, e, &def);
       if (!f)
         return nullptr;
       b_.setLoc(e.loc);
@@ -624,7 +624,7 @@ Value *LoweringContext::lowerCall(const Element &e, Value *last) {
   if (const Decl *d = prog_.lookup(e.callee)) {
     switch (d->kind) {
     case Decl::Kind::Kernel: {
-      ir::Operation *f = userKernel(d->kernel);
+      ir::Operation *f = userKernel(d->kernel, e);
       if (!f)
         return nullptr;
       b_.setLoc(e.loc);

@@ -44,11 +44,13 @@ public:
   std::unique_ptr<ir::Module> run();
 
   // ---- kernels (KernelLowering.cpp) ----
-  /// The func for user kernel `k`, lowered on first use; null on error.
-  ir::Operation *userKernel(const KernelDef &k);
-  /// The func @comp.method for a built-in kernel method; null on error.
+  /// The func for user kernel `k` as called by `use`, lowered on first use
+  /// of its instance (instanceSymbol); null on error.
+  ir::Operation *userKernel(const KernelDef &k, const Element &use);
+  /// The func @comp.method for a built-in kernel method as called by `use`;
+  /// null on error.
   ir::Operation *builtinKernel(const std::string &comp, const ir::MethodSchema &m,
-                               const SourceLoc &useLoc, const KernelDef **def);
+                               const Element &use, const KernelDef **def);
 
   bool error(const SourceLoc &loc, std::string msg) {
     if (!failed_)
@@ -90,7 +92,17 @@ private:
 
   // ---- kernels ----
   friend class KernelLowerer;
-  std::vector<ir::StateFieldSchema> *joinedFields(const std::string &typeName);
+  using FieldList = std::vector<ir::StateFieldSchema>;
+  /// The fields of the component `use` binds to parameter p.
+  const FieldList *boundFields(const Param &p, const Element &use);
+  /// The func name of the instance of kernel `k` (func name `base`) for the
+  /// field types of the components `use` binds to its component parameters
+  /// (from index `first`); `fields[i]` gets parameter i's fields.
+  std::string instanceSymbol(const std::string &base, const KernelDef &k, size_t first,
+                             const Element &use, std::vector<const FieldList *> &fields);
+  /// Where the random streams of instance `symbol` of `base` start: null for
+  /// the first instance (fresh streams, recorded), else the first's.
+  std::optional<int64_t> instanceStreams(const std::string &base, const std::string &symbol);
 
   const Program &prog_;
   const ir::ComponentCatalog &catalog_;
@@ -109,7 +121,8 @@ private:
   uint64_t loweredElements_ = 0;
   int64_t nextStream_ = 0;
   std::map<std::string, std::unique_ptr<Program>> kernelSources_; // per component
-  std::map<std::string, std::vector<ir::StateFieldSchema>> joined_; // per component type
+  std::map<std::string, std::vector<std::string>> instances_; // per kernel: instance keys
+  std::map<std::string, int64_t> firstStreams_; // per kernel: its first instance's streams
   ir::SourceManager localSources_;
 };
 

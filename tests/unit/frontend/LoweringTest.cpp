@@ -170,6 +170,84 @@ TEST(Lowering, UserAndBuiltinKernelsLowerToTensorOps) {
   EXPECT_THAT(t, HasSubstr("constant 0.1 : f32"));
 }
 
+// A user kernel is instantiated per distinct tuple of the field types of the
+// components bound to its component parameters: @k for the first, @k.i1, ...
+// in order of first call; calls with the same field types share a func.
+TEST(Lowering, UserKernelInstancesPerFieldTypes) {
+  auto l = lower(R"(a = RBM(visible=4, hidden=2, seed=1)
+b = RBM(visible=4, hidden=3, seed=2)
+c = RBM(visible=4, hidden=2, seed=3)
+
+kernel decay(layer: RBM, f: f32) {
+    layer.W *= f
+    layer.hb *= f
+}
+
+kernel pair(x: RBM, y: RBM) {
+    x.vb += y.vb
+    y.hb *= bernoulli(y.hb)
+}
+
+main = SEQ([
+    CALL(decay, layer=a, f=0.5),
+    CALL(decay, layer=b, f=0.5),
+    CALL(decay, layer=c, f=0.5),
+    CALL(decay, layer=b, f=0.25),
+    CALL(pair, x=a, y=b),
+    CALL(pair, x=b, y=a),
+    CALL(pair, x=c, y=b)])
+)");
+  ASSERT_TRUE(l->module) << l->diag.str();
+  auto loadType = [&](const char *func, const char *field) {
+    ir::Operation *f = l->module->lookupFunc(func);
+    std::string out = f ? "" : "no func";
+    if (f)
+      f->walkNested([&](ir::Operation &op) {
+        if (op.is(ir::OpKind::StateLoad) && op.stringAttr("field") == field && out.empty())
+          out = op.result()->type().str();
+      });
+    return out;
+  };
+  EXPECT_EQ(loadType("decay", "W"), "f32[4, 2]");
+  EXPECT_EQ(loadType("decay", "hb"), "f32[2]");
+  EXPECT_EQ(loadType("decay.i1", "W"), "f32[4, 3]");
+  EXPECT_EQ(loadType("decay.i1", "hb"), "f32[3]");
+  EXPECT_FALSE(l->module->lookupFunc("decay.i2"));
+  // pair(a, b) and pair(c, b) share @pair; pair(b, a) is @pair.i1.
+  EXPECT_EQ(loadType("pair", "hb"), "f32[3]");
+  EXPECT_EQ(loadType("pair.i1", "hb"), "f32[2]");
+  EXPECT_FALSE(l->module->lookupFunc("pair.i2"));
+  // The instances draw from the same stream, as one func did.
+  auto streamOf = [&](const char *func) {
+    int64_t stream = -1;
+    l->module->lookupFunc(func)->walkNested([&](ir::Operation &op) {
+      if (op.is(ir::OpKind::RandomBernoulli))
+        stream = op.intAttr("stream");
+    });
+    return stream;
+  };
+  EXPECT_GE(streamOf("pair"), 0);
+  EXPECT_EQ(streamOf("pair"), streamOf("pair.i1"));
+  std::vector<std::string> callees;
+  l->module->lookupFunc("main")->walkNested([&](ir::Operation &op) {
+    if (op.is(ir::OpKind::Call))
+      callees.emplace_back(op.symbolAttr("callee"));
+  });
+  EXPECT_EQ(callees, (std::vector<std::string>{"decay", "decay.i1", "decay", "decay.i1", "pair",
+                                               "pair.i1", "pair"}));
+  // A wrong argument is still reported by the call, not as a missing field.
+  auto bad = lower(R"(a = RBM(visible=4, hidden=2, seed=1)
+d = Dataset.randn(rows=3, cols=4, seed=1)
+kernel decay(layer: RBM, f: f32) {
+    layer.W *= f
+}
+main = CALL(decay, layer=d, f=0.5)
+)");
+  EXPECT_FALSE(bad->module);
+  EXPECT_THAT(bad->diag.str(),
+              HasSubstr("argument 'layer' of kernel decay must be a component of type RBM, got d"));
+}
+
 TEST(Lowering, UserRegisteredComponentTypeExportsAKernel) {
   // Scaler stands for a component type a user registered from C++ with a
   // kernel-exporting method; the frontend sees it only through the catalog.

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "ir/Builder.h"
+#include "ir/Parser.h"
+#include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "passes/PassManager.h"
 #include "passes/Passes.h"
@@ -439,6 +441,47 @@ TEST(Fuse, StateLoadsAndIndependentScalarsDoNotBreakARun) {
               ::testing::ElementsAre(OpKind::ComponentRef, OpKind::StateLoad, OpKind::Dim,
                                      OpKind::Cast, OpKind::Fused, OpKind::StateStore,
                                      OpKind::Return));
+}
+
+// ---- refine-types -----------------------------------------------------------
+
+// After inline-kernels the kernel's `?` ops see static operands; refine-types
+// makes them static in one run (each refined result refines its users, down
+// a chain through a seq and a repeat) and changes nothing on a second run.
+TEST(RefineTypes, RefinesInlinedKernelMathToAFixedPoint) {
+  ir::SourceManager sources;
+  ir::DiagnosticEngine diag(&sources);
+  auto m = ir::parseModule(R"(module @t {
+  func @k(%x: f32[?, 4], %w: f32[4, ?]) -> (f32[?, ?]) attributes {kernel = true} {
+    %h = matmul %x, %w : f32[?, ?]
+    %s = seq : f32[?, ?] {
+      %t = tanh %h : f32[?, ?]
+      yield %t
+    }
+    %r = repeat 2 : f32[?] {
+      %u = reduce_sum %s {axis = 1} : f32[?]
+      yield %u
+    }
+    %q = mul %r, %r : f32[?]
+    return %s
+  }
+  func @main(%x: f32[8, 4], %w: f32[4, 3]) {
+    %c = call @k(%x, %w) : f32[?, ?]
+  }
+}
+)", "t.kir", sources, diag);
+  ASSERT_TRUE(m) << diag.str();
+  EXPECT_EQ(runPass(*m, "inline-kernels"), "1 call inlined, 1 kernel removed");
+  EXPECT_EQ(runPass(*m, "refine-types"), "6 types refined");
+  std::string text = ir::printModule(*m);
+  using ::testing::HasSubstr;
+  EXPECT_THAT(text, HasSubstr("matmul %x, %w {origin = \"k\"} : f32[8, 3]"));
+  EXPECT_THAT(text, HasSubstr("seq {origin = \"k\"} : f32[8, 3]"));
+  EXPECT_THAT(text, HasSubstr("tanh %h {origin = \"k\"} : f32[8, 3]"));
+  EXPECT_THAT(text, HasSubstr("repeat 2 {origin = \"k\"} : f32[8]"));
+  EXPECT_THAT(text, HasSubstr("mul %r, %r {origin = \"k\"} : f32[8]"));
+  EXPECT_EQ(text.find('?'), std::string::npos) << text;
+  EXPECT_EQ(runPass(*m, "refine-types"), "0 types refined");
 }
 
 } // namespace
