@@ -8,6 +8,9 @@
 //   into
 //     %n = constant N : i64
 //     %0 = call @comp.bulk(%n) : T[N, ...]
+//   and likewise for a read with several results, all stacked
+//   (`%x, %y = buffer_repeat N { %a, %b = call @d.next_labeled() ... }`
+//   -> `%x, %y = call @d.next_labeled_batch(%n)`).
 //   where `bulk` is the method's bulk form (ir::MethodSchema::bulkForm) for
 //   the component's configuration, as the component catalog resolves it.
 // Needs: a component catalog in the PassContext (without one the pass does
@@ -62,18 +65,19 @@ public:
 
 private:
   // The single read call of a `buffer_repeat` body that is only
-  // `%x = call @c.m() ; yield %x`, or nullptr.
+  // `%x... = call @c.m() ; yield %x...` (its results in order), or nullptr.
   static Operation *singleRead(Operation &loop) {
     ir::Region &body = loop.region(0);
-    if (body.size() != 2 || loop.numResults() != 1)
+    if (body.size() != 2 || loop.numResults() == 0)
       return nullptr;
     Operation *call = body.front();
     Operation *yield = body.back();
     if (!call->is(OpKind::Call) || !yield->is(OpKind::Yield))
       return nullptr;
-    if (call->numOperands() != 0 || call->numResults() != 1 || call->attrs().size() != 1)
+    if (call->numOperands() != 0 || call->numResults() != loop.numResults() ||
+        call->attrs().size() != 1)
       return nullptr; // arguments or keyword arguments: not the protocol's shape
-    if (yield->numOperands() != 1 || yield->operand(0) != call->result())
+    if (yield->operands() != call->results())
       return nullptr;
     return call;
   }
@@ -119,8 +123,12 @@ private:
     b.setLoc(read->loc().known() ? read->loc() : loop.loc());
     ir::Value *n = b.constant(static_cast<double>(loop.intAttr("count")), ir::Type::i64());
     b.setLoc(loop.loc());
-    Operation *call = b.call(bulk, {n}, {loop.result()->type()});
-    ir::replaceAllUsesWith(loop.result(), call->result(), *loop.parentRegion()->parentOp());
+    std::vector<ir::Type> types;
+    for (ir::Value *r : loop.results())
+      types.push_back(r->type());
+    Operation *call = b.call(bulk, {n}, std::move(types));
+    for (unsigned i = 0; i < loop.numResults(); ++i)
+      ir::replaceAllUsesWith(loop.result(i), call->result(i), *loop.parentRegion()->parentOp());
     loop.parentRegion()->erase(&loop);
   }
 };
