@@ -211,7 +211,7 @@ TEST(Lowering, Diagnostics) {
       {"main = BUFFER_REPEAT(3, CALL(print))", "t.kiln:3:25: error: BUFFER_REPEAT's body produces no value to buffer"},
       {"main = WEAVE(3, [CALL(print)])", "t.kiln:3:8: error: WEAVE requires 3 children to finish but has 1"},
       {"main = WEAVE(1, [])", "t.kiln:3:8: error: WEAVE requires 1 child to finish but has 0"},
-      {"main = SEQ([CALL(d.next), SWITCH(CALL(print))])", "t.kiln:3:27: error: SWITCH selects on a scalar, but the last value is f32[3]"},
+      {"main = SEQ([CALL(d.next), SWITCH(CALL(print))])", "t.kiln:3:27: error: SWITCH selects on one scalar, but the last value is f32[3]"},
       {"x = Foo(a=1)\nmain = CALL(print)", "t.kiln:3:1: error: unknown component type 'Foo'"},
       {"x = PCA(dim=1)\nmain = CALL(print)", "t.kiln:3:1: error: invalid component PCA: missing 'dims'"},
       {"main = CALL(l.cd1_update, lr=1)", "t.kiln:3:8: error: missing argument 'v0' for kernel l.cd1_update"},
