@@ -196,6 +196,17 @@ struct BadCase {
   const char *message; // the first line of the rendered diagnostic
 };
 
+/// Each program `pre + text` fails to lower with `message` first.
+template <size_t N> void expectFirstErrors(const std::string &pre, const BadCase (&cases)[N]) {
+  for (const BadCase &c : cases) {
+    auto l = lower(pre + c.text);
+    EXPECT_FALSE(l->module) << c.text;
+    ASSERT_FALSE(l->diag.diagnostics().empty()) << c.text;
+    std::string first = l->diag.render(l->diag.diagnostics()[0]);
+    EXPECT_EQ(first.substr(0, first.find('\n')), c.message) << c.text;
+  }
+}
+
 TEST(Lowering, Diagnostics) {
   const std::string pre = "d = Dataset.randn(rows=5, cols=3)\nl = RBM(visible=3, hidden=2)\n";
   // Line numbers below count the two lines of `pre`.
@@ -230,13 +241,7 @@ TEST(Lowering, Diagnostics) {
       {"kernel k(r: RBM, lr: f32) {\n}\nmain = CALL(k, r=l, lr=1, q=2)", "t.kiln:5:27: error: kernel k has no parameter 'q'"},
       {"main2 = CALL(print)", "t.kiln:1:1: error: no entry program 'main' (define main = ..., or choose another with --entry)"},
   };
-  for (const BadCase &c : cases) {
-    auto l = lower(pre + c.text);
-    EXPECT_FALSE(l->module) << c.text;
-    ASSERT_FALSE(l->diag.diagnostics().empty()) << c.text;
-    std::string first = l->diag.render(l->diag.diagnostics()[0]);
-    EXPECT_EQ(first.substr(0, first.find('\n')), c.message) << c.text;
-  }
+  expectFirstErrors(pre, cases);
 }
 
 /// The ops of func @main, without its return.
@@ -375,13 +380,7 @@ TEST(Lowering, TupleDiagnostics) {
       {"main = CALL(print, x=l.W)",
        "t.kiln:4:22: error: a component field ('l.W') can only be passed to a kernel's parameter, not used as a constant"},
   };
-  for (const BadCase &c : cases) {
-    auto l = lower(pre + c.text);
-    EXPECT_FALSE(l->module) << c.text;
-    ASSERT_FALSE(l->diag.diagnostics().empty()) << c.text;
-    std::string first = l->diag.render(l->diag.diagnostics()[0]);
-    EXPECT_EQ(first.substr(0, first.find('\n')), c.message) << c.text;
-  }
+  expectFirstErrors(pre, cases);
 }
 
 TEST(Lowering, EntryCanBeChosen) {

@@ -232,6 +232,13 @@ std::string labelledCsv(ScratchDir &dir, int rows, int classes) {
   return dir.write("labelled.csv", csv);
 }
 
+/// The configuration of a Dataset.csv of labelledCsv().
+std::vector<ir::NamedAttribute> labelledConfig(const std::string &path, int classes,
+                                               bool shuffle, int seed) {
+  return {kv("path", path), kv("label_col", 0), kv("classes", classes), kv("shuffle", shuffle),
+          kv("seed", seed)};
+}
+
 TEST(Dataset, NextLabeledIsNextAndNextLabelInOneCall) {
   Registry r = Registry::withBuiltins();
   ScratchDir dir;
@@ -252,9 +259,7 @@ TEST(Dataset, NextLabeledIsNextAndNextLabelInOneCall) {
                                    ir::Type::tensor(ElemType::F32, {ir::kDynamic, 3})}));
 
   for (bool shuffle : {false, true}) {
-    std::vector<ir::NamedAttribute> cfg = {kv("path", path), kv("label_col", 0),
-                                           kv("classes", 3), kv("shuffle", shuffle),
-                                           kv("seed", 4)};
+    std::vector<ir::NamedAttribute> cfg = labelledConfig(path, 3, shuffle, 4);
     auto pair = create(r, "Dataset", "csv", cfg);
     auto split = create(r, "Dataset", "csv", cfg);
     for (int i = 0; i < 30; ++i) { // past two epoch boundaries (13 rows)
@@ -280,9 +285,7 @@ TEST(Dataset, NextLabeledBatchEqualsRepeatedNextLabeledBitwise) {
   ScratchDir dir;
   std::string path = labelledCsv(dir, 13, 4);
   for (bool shuffle : {false, true}) {
-    std::vector<ir::NamedAttribute> cfg = {kv("path", path), kv("label_col", 0),
-                                           kv("classes", 4), kv("shuffle", shuffle),
-                                           kv("seed", 11)};
+    std::vector<ir::NamedAttribute> cfg = labelledConfig(path, 4, shuffle, 11);
     auto one = create(r, "Dataset", "csv", cfg);
     auto bulk = create(r, "Dataset", "csv", cfg);
     for (int64_t n : {7, 7, 0, 30, 1, 13, 26}) {
