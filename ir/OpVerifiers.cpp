@@ -296,8 +296,8 @@ bool verifyYieldOp(const Operation &op, DiagnosticEngine &diag) {
     // labels side by side); the parent's hook reports a bad result count.
     if (op.numOperands() != parent->numResults())
       return emitOpError(op, diag,
-                         "in 'buffer_repeat' must yield " +
-                             std::to_string(parent->numResults()) + " value(s), one per result, got " +
+                         "in 'buffer_repeat' must yield one value per result (" +
+                             std::to_string(parent->numResults()) + "), got " +
                              std::to_string(op.numOperands()));
     const Attribute *count = parent->attr("count");
     for (unsigned i = 0; i < op.numOperands(); ++i) {
