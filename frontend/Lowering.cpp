@@ -859,6 +859,17 @@ Flow LoweringContext::lowerKernelCall(const Element &e, const Flow &last, const 
       if (d && d->kind == Decl::Kind::Constant)
         v = &d->value;
     }
+    if (v->kind == Literal::Kind::Name && components_.count(v->s)) {
+      const ir::ComponentSchema &cs = components_.find(v->s)->second.schema;
+      std::string fields;
+      for (const ir::StateFieldSchema &f : cs.fields)
+        fields += (fields.empty() ? "" : ", ") + v->s + "." + f.name;
+      error(at, "argument '" + p.name + "' of kernel " + e.callee + " is " + p.type.type.str() +
+                    ", but '" + v->s + "' is a component (" + cs.typeName + "); pass " +
+                    (fields.empty() ? std::string("a value with FILT")
+                                    : "one of its fields (" + fields + ") or a value with FILT"));
+      return {};
+    }
     if (!v->isNumber() && v->kind != Literal::Kind::Bool) {
       error(at, "argument '" + p.name + "' of kernel " + e.callee + " must be a number, got " +
                     printLiteral(kw->value));

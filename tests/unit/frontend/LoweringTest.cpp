@@ -377,6 +377,10 @@ TEST(Lowering, TupleDiagnostics) {
        "t.kiln:6:16: error: component 'l' (RBM) has no field 'Q'"},
       {"kernel k(x: f32[2]) {\n}\nmain = CALL(k, x=q.W)",
        "t.kiln:6:16: error: unknown component 'q' in 'q.W'"},
+      {"kernel k(x: f32[2]) {\n}\nmain = CALL(k, x=l)",
+       "t.kiln:6:16: error: argument 'x' of kernel k is f32[2], but 'l' is a component (RBM); pass one of its fields (l.W, l.hb, l.vb) or a value with FILT"},
+      {"kernel k(x: f32[2]) {\n}\nmain = CALL(k, x=d)",
+       "t.kiln:6:16: error: argument 'x' of kernel k is f32[2], but 'd' is a component (Dataset); pass a value with FILT"},
       {"main = CALL(print, x=l.W)",
        "t.kiln:4:22: error: a component field ('l.W') can only be passed to a kernel's parameter, not used as a constant"},
   };
