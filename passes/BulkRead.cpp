@@ -113,6 +113,9 @@ private:
     const ir::MethodSchema *method = schema->method(callee.substr(dot + 1));
     if (!method || method->bulkForm.empty() || !schema->method(method->bulkForm))
       return {};
+    // The bulk form stacks every result: it must have as many.
+    if (schema->method(method->bulkForm)->results.size() != call->numResults())
+      return {};
     return std::string(callee.substr(0, dot + 1)) + method->bulkForm;
   }
 
