@@ -21,7 +21,7 @@
 //   fires when the loop body does anything but that one call and its yield,
 //   when the call has arguments or keyword arguments, when the callee is a
 //   func of the module (not a component method), or when the component type
-//   is unknown or has no bulk form.
+//   is unknown or has no bulk form (or one with another number of results).
 #include <string>
 
 #include "ir/Builder.h"
