@@ -35,6 +35,13 @@ std::string flowText(const Flow &f) {
   return s + ")";
 }
 
+/// " (value 2 of 2 values (...))" naming the i-th (from 0) of several
+/// values in a message; empty for a single value.
+std::string whichValue(size_t i, const Flow &f) {
+  return f.size() > 1 ? " (value " + std::to_string(i + 1) + " of " + flowText(f) + ")"
+                      : std::string();
+}
+
 std::vector<ir::Type> flowTypes(const Flow &f) {
   std::vector<ir::Type> t;
   for (const ir::Value *v : f)
@@ -253,8 +260,7 @@ Flow LoweringContext::lowerRegion(ir::Region &r, const Element &e, const Flow &l
                                   bool yieldValue) {
   ir::Builder saved = b_;
   b_.setInsertionPointToEnd(r);
-  Flow v = e.kind == ElementKind::Seq ? lowerSeqChildren(e.children, last)
-                                      : lowerElement(e, last);
+  Flow v = e.kind == ElementKind::Seq ? lowerSeqChildren(e.children, last) : lowerElement(e, last);
   // Only a value made inside the region can leave it.
   Flow made = v != last ? v : Flow{};
   if (!failed_) {
@@ -698,8 +704,7 @@ Flow LoweringContext::lowerCall(const Element &e, const Flow &last) {
   return {};
 }
 
-Flow LoweringContext::lowerOpaqueCall(const Element &e, const Flow &last,
-                                      const std::string &symbol,
+Flow LoweringContext::lowerOpaqueCall(const Element &e, const Flow &last, const std::string &symbol,
                                       const std::vector<ir::ParamSchema> &params, bool variadic,
                                       const std::vector<Type> &results) {
   bool filt = e.kind == ElementKind::Filt;
@@ -722,11 +727,8 @@ Flow LoweringContext::lowerOpaqueCall(const Element &e, const Flow &last,
     for (size_t i = 0; i < last.size() && i < params.size(); ++i)
       if (params[i].type && !ir::typesCompatible(*params[i].type, last[i]->type())) {
         error(e.loc, "FILT(" + e.callee + ") passes " + last[i]->type().str() +
-                         (last.size() > 1 ? " (value " + std::to_string(i + 1) + " of " +
-                                                flowText(last) + ")"
-                                          : std::string()) +
-                         ", but " + e.callee + " expects " + params[i].type->str() + " for '" +
-                         params[i].name + "'");
+                         whichValue(i, last) + ", but " + e.callee + " expects " +
+                         params[i].type->str() + " for '" + params[i].name + "'");
         return {};
       }
     operands = last;
@@ -820,11 +822,8 @@ Flow LoweringContext::lowerKernelCall(const Element &e, const Flow &last, const 
         Value *v = last[filtNext++];
         if (!ir::typesCompatible(p.type.type, v->type())) {
           error(e.loc, "FILT(" + e.callee + ") passes " + v->type().str() +
-                           (filtCount > 1 ? " (value " + std::to_string(filtNext) + " of " +
-                                                flowText(last) + ")"
-                                          : std::string()) +
-                           ", but '" + p.name + "' of kernel " + e.callee + " is " +
-                           p.type.type.str());
+                           whichValue(filtNext - 1, last) + ", but '" + p.name +
+                           "' of kernel " + e.callee + " is " + p.type.type.str());
           return {};
         }
         operands.push_back(v);
@@ -835,9 +834,7 @@ Flow LoweringContext::lowerKernelCall(const Element &e, const Flow &last, const 
     }
     if (filtNext < filtCount) {
       error(at, "'" + p.name + "' is given by keyword, but FILT passes the last value to it" +
-                    (filtCount > 1 ? " (value " + std::to_string(filtNext + 1) + " of " +
-                                         flowText(last) + ")"
-                                   : std::string()));
+                    whichValue(filtNext, last));
       return {};
     }
     const Literal *v = &kw->value;
