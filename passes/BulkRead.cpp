@@ -7,10 +7,10 @@
 //     }
 //   into
 //     %n = constant N : i64
-//     %0 = call @comp.bulk(%n) : T[N, ...]
+//     %0 = call @comp.bulk(%n) {bulk_steps = N} : T[N, ...]
 //   and likewise for a read with several results, all stacked
 //   (`%x, %y = buffer_repeat N { %a, %b = call @d.next_labeled() ... }`
-//   -> `%x, %y = call @d.next_labeled_batch(%n)`).
+//   -> `%x, %y = call @d.next_labeled_batch(%n) {bulk_steps = N}`).
 //   where `bulk` is the method's bulk form (ir::MethodSchema::bulkForm) for
 //   the component's configuration, as the component catalog resolves it.
 // Needs: a component catalog in the PassContext (without one the pass does
@@ -22,9 +22,16 @@
 //   when the call has arguments or keyword arguments, when the callee is a
 //   func of the module (not a component method), or when the component type
 //   is unknown or has no bulk form (or one with another number of results).
+//   The WEAVE rule (mayMergeSteps, passes/Effects.h): the bulk call is one
+//   program step that counts as N (`bulk_steps`), so the WEAVE schedule
+//   around it stays the same (docs/vm.md), but its N reads happen at once.
+//   The pass therefore does not fire inside a WEAVE child when a sibling
+//   refers to the component (it would see the reads early) or when the child
+//   can be dropped before it finishes (it would have read fewer rows).
 #include <string>
 
 #include "ir/Builder.h"
+#include "ir/OpVerifiers.h"
 #include "passes/Effects.h"
 #include "passes/Passes.h"
 
@@ -53,13 +60,21 @@ public:
         if (op.is(OpKind::BufferRepeat))
           loops.push_back(&op);
       });
-    int64_t rewritten = 0;
-    for (Operation *loop : loops)
-      if (std::string bulk = bulkCallee(*loop, module, *ctx.catalog); !bulk.empty()) {
-        rewrite(*loop, bulk);
-        ++rewritten;
+    int64_t rewritten = 0, kept = 0;
+    for (Operation *loop : loops) {
+      std::string bulk = bulkCallee(*loop, module, *ctx.catalog);
+      if (bulk.empty() || loop->intAttr("count") > ir::kMaxBulkSteps)
+        continue;
+      if (!mayMergeSteps(*loop, bulk.substr(0, bulk.find('.')), module)) {
+        ++kept;
+        continue;
       }
+      rewrite(*loop, bulk);
+      ++rewritten;
+    }
     ctx.stats->add("loop rewritten", "loops rewritten", rewritten);
+    if (kept)
+      ctx.stats->add("loop kept (weave rule)", "loops kept (weave rule)", kept);
     return rewritten ? PassResult::Changed : PassResult::Unchanged;
   }
 
@@ -129,7 +144,8 @@ private:
     std::vector<ir::Type> types;
     for (ir::Value *r : loop.results())
       types.push_back(r->type());
-    Operation *call = b.call(bulk, {n}, std::move(types));
+    Operation *call = b.call(bulk, {n}, std::move(types),
+                             {{"bulk_steps", ir::Attribute::integer(loop.intAttr("count"))}});
     for (unsigned i = 0; i < loop.numResults(); ++i)
       ir::replaceAllUsesWith(loop.result(i), call->result(i), *loop.parentRegion()->parentOp());
     loop.parentRegion()->erase(&loop);
