@@ -739,7 +739,7 @@ Flow LoweringContext::lowerOpaqueCall(const Element &e, const Flow &last, const 
     if (k.name == "bulk_steps" || k.name == "origin") {
       error(k.loc.known() ? k.loc : e.loc,
             "keyword argument '" + k.name + "' is reserved (kiln's passes set it)");
-      return nullptr;
+      return {};
     }
     auto p = std::find_if(params.begin(), params.end(),
                           [&](const ir::ParamSchema &ps) { return ps.name == k.name; });
