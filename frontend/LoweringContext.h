@@ -35,6 +35,11 @@ struct KValue {
   std::string label; // how the user named it, for messages
 };
 
+/// The "last value" while lowering elements: the results of the last CALL
+/// or FILT that made any (several for a call with several results, such as
+/// `dataset.next_labeled`); empty when nothing has made one yet.
+using Flow = std::vector<ir::Value *>;
+
 class LoweringContext {
 public:
   LoweringContext(const Program &prog, const ir::ComponentCatalog &catalog,
@@ -64,16 +69,19 @@ private:
   // ---- program lowering (Lowering.cpp) ----
   bool lowerComponents();
   static std::string resolveDataPath(const std::string &path, const SourceLoc &declLoc);
-  ir::Value *lowerElement(const Element &e, ir::Value *last);
-  ir::Value *lowerSeqChildren(const std::vector<Element> &children, ir::Value *last);
-  ir::Value *lowerRegion(ir::Region &r, const Element &e, ir::Value *last, bool yieldValue);
-  ir::Value *lowerCall(const Element &e, ir::Value *last);
-  ir::Value *lowerOpaqueCall(const Element &e, ir::Value *last, const std::string &symbol,
-                             const std::vector<ir::ParamSchema> &params, bool variadic,
-                             const std::vector<ir::Type> &results);
-  ir::Value *lowerKernelCall(const Element &e, ir::Value *last, const KernelDef &k,
-                             ir::Operation *func, bool skipSelf);
-  ir::Value *lowerRef(const Element &e, ir::Value *last);
+  Flow lowerElement(const Element &e, const Flow &last);
+  Flow lowerSeqChildren(const std::vector<Element> &children, Flow last);
+  Flow lowerRegion(ir::Region &r, const Element &e, const Flow &last, bool yieldValue);
+  Flow lowerCall(const Element &e, const Flow &last);
+  Flow lowerOpaqueCall(const Element &e, const Flow &last, const std::string &symbol,
+                       const std::vector<ir::ParamSchema> &params, bool variadic,
+                       const std::vector<ir::Type> &results);
+  Flow lowerKernelCall(const Element &e, const Flow &last, const KernelDef &k,
+                       ir::Operation *func, bool skipSelf);
+  Flow lowerRef(const Element &e, const Flow &last);
+  /// `x=comp.field` as a kernel argument: the field's current value, or
+  /// null (error reported) when `v` names no field of a component.
+  ir::Value *fieldArgument(const Literal &v, const SourceLoc &at);
   /// Refuses a program whose expansion exceeds kMaxExpandedElements, at the
   /// element or sub-program use where the count passes the limit.
   bool checkExpandedSize(const Element &body, size_t depth);

@@ -245,7 +245,13 @@ public:
     ir::MethodSchema next{"next", {}, {f32({1})}, false, true, shuffle ? "" : "next_batch"};
     ir::MethodSchema batch{"next_batch", {{"n", Type::i64()}}, {f32({kDyn, 1})}, false, true, ""};
     ir::MethodSchema reset{"reset", {}, {}, false, false, ""};
-    s.methods = {next, batch, reset};
+    // Two results: `pair` stacks into `pair_batch`; `odd` names a bulk form
+    // with one result only, which cannot stack both.
+    ir::MethodSchema pair{"pair", {}, {f32({1}), f32({2})}, false, true, "pair_batch"};
+    ir::MethodSchema pairBatch{"pair_batch", {{"n", Type::i64()}},
+                               {f32({kDyn, 1}), f32({kDyn, 2})}, false, true, ""};
+    ir::MethodSchema odd{"odd", {}, {f32({1}), f32({2})}, false, true, "next_batch"};
+    s.methods = {next, batch, reset, pair, pairBatch, odd};
     return s;
   }
   const ir::FunctionSchema *lookupFunction(std::string_view) const override { return nullptr; }
@@ -285,6 +291,43 @@ TEST(BulkRead, ReplacesTheLoopByOneBulkCall) {
   EXPECT_EQ(call->operand(0)->definingOp()->attr("value")->getInt(), 1000);
   Operation *use = &**std::next(t.body().ops().begin(), 2);
   EXPECT_EQ(use->operand(0), call->result());
+}
+
+// main: %0, %1 = buffer_repeat 1000 { %a, %b = call @dataset.<method>() ; yield %a, %b }
+//       call @pca.analyze(%0, %1)
+ModuleWithMain makeBufferedPair(const std::string &method) {
+  ModuleWithMain t;
+  Builder mb(t.m->body());
+  mb.setInsertionPointToStart(t.m->body());
+  mb.component("dataset", "Dataset", {{"rows", ir::Attribute::integer(13)}});
+  Operation *br = t.b.create(OpKind::BufferRepeat, {}, {f32({1000, 1}), f32({1000, 2})},
+                             {{"count", ir::Attribute::integer(1000)}}, 1);
+  Builder in(br->region(0));
+  Operation *read = in.call("dataset." + method, {}, {f32({1}), f32({2})});
+  in.yield(read->results());
+  t.b.call("pca.analyze", {br->result(0), br->result(1)}, {});
+  t.b.ret();
+  return t;
+}
+
+TEST(BulkRead, ReplacesALoopOfAReadWithTwoResults) {
+  ModuleWithMain t = makeBufferedPair("pair");
+  FakeCatalog cat;
+  EXPECT_EQ(runPass(*t.m, "bulk-read", &cat), "1 loop rewritten");
+  ASSERT_THAT(kinds(t.body()), ::testing::ElementsAre(OpKind::Constant, OpKind::Call,
+                                                      OpKind::Call, OpKind::Return));
+  Operation *call = &**std::next(t.body().ops().begin());
+  EXPECT_EQ(call->symbolAttr("callee"), "dataset.pair_batch");
+  ASSERT_EQ(call->numResults(), 2u);
+  EXPECT_EQ(call->result(0)->type(), f32({1000, 1}));
+  EXPECT_EQ(call->result(1)->type(), f32({1000, 2}));
+  Operation *use = &**std::next(t.body().ops().begin(), 2);
+  EXPECT_EQ(use->operands(), call->results());
+
+  // A bulk form with fewer results cannot replace the loop.
+  ModuleWithMain odd = makeBufferedPair("odd");
+  EXPECT_EQ(runPass(*odd.m, "bulk-read", &cat), "0 loops rewritten");
+  EXPECT_EQ(odd.body().front()->kind(), OpKind::BufferRepeat);
 }
 
 TEST(BulkRead, DoesNotFireWhenTheResultCouldDiffer) {
