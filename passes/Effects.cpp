@@ -138,6 +138,15 @@ bool mayMergeSteps(Operation &op, std::string_view component, ir::Module &module
     if (called)
       return false;
   }
+  // (3) At most one WEAVE around it: a WEAVE nested in another numbers its
+  // children's steps in the order of its own turns, and the outer one sees
+  // a bulk read's steps at other positions (difftest finding, tests/
+  // difftest/regressions/weave-bulk-read-turns.kiln).
+  int weaves = 0;
+  for (Operation *p = op.parentOp(); p && !p->is(OpKind::Func); p = p->parentOp())
+    weaves += p->is(OpKind::Weave) ? 1 : 0;
+  if (weaves > 1)
+    return false;
   const Operation *child = &op;
   for (Operation *p = op.parentOp(); p && !p->is(OpKind::Func); child = p, p = p->parentOp()) {
     if (!p->is(OpKind::Weave))

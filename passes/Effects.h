@@ -37,8 +37,9 @@ bool isDefinedInside(const ir::Value *v, const ir::Operation &op);
 /// of that WEAVE refers to the component (a sibling would see its state
 /// between the steps) and (2) the child holding `op` cannot be dropped:
 /// fewer than n_required of its siblings can finish (a child whose region
-/// runs a `loop` never does). A func that is called from anywhere may run
-/// inside a WEAVE, so its ops never qualify.
+/// runs a `loop` never does), and (3) `op` is inside at most one WEAVE. A
+/// func that is called from anywhere may run inside a WEAVE, so its ops
+/// never qualify.
 bool mayMergeSteps(ir::Operation &op, std::string_view component, ir::Module &module);
 /// The callee symbol name of a call / kernel_call.
 std::string_view calleeName(const ir::Operation &call);

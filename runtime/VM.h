@@ -189,6 +189,10 @@ private:
   Advance advance();
   /// Ends the turn of every fiber on path_ (a step boundary).
   Advance endTurn();
+  /// The position in the program's schedule of the step path_'s leaf is
+  /// running: steps_ unless a WEAVE ran a bulk read ahead of its turn
+  /// (what `log` prints as [step N]).
+  int64_t scheduleIndex() const;
   /// Counts the finishes of f's children that lie before every running
   /// child's next step; finishes the weave when n_required are counted.
   /// Returns true when f no longer weaves.

@@ -231,6 +231,29 @@ bool VM::stepsFit(const Instr &I, uint32_t pc) {
   return fail(pc, "the step count reached kiln's limit of 2^62");
 }
 
+int64_t VM::scheduleIndex() const {
+  // path_ is root .. the fiber running this instruction (advance()). Each
+  // WEAVE level numbers its children's steps in (steps, index) order: the
+  // current child's step at key (s, c) comes after every sibling's steps
+  // with a smaller key, which may be fewer than the sibling has taken (a
+  // bulk read takes N at once).
+  if (path_.empty() || path_.front() != &root_)
+    return steps_;
+  auto idx = static_cast<int64_t>(path_.back()->steps);
+  for (size_t i = path_.size() - 1; i-- > 0;) {
+    const Fiber &w = *path_[i];
+    auto c = static_cast<uint32_t>(w.current);
+    uint64_t s = w.children[c].steps, inChildren = 0, before = 0;
+    for (uint32_t j = 0; j < w.children.size(); ++j) {
+      inChildren += w.children[j].steps;
+      if (j != c)
+        before += std::min<uint64_t>(w.children[j].steps, s + (j < c ? 1 : 0));
+    }
+    idx += static_cast<int64_t>(w.steps - inChildren + before);
+  }
+  return idx;
+}
+
 VM::Advance VM::endTurn() {
   for (Fiber *p : path_) {
     p->inStep = false;
@@ -669,7 +692,7 @@ void VM::exec(Fiber &f) {
     }
     CallContext ctx;
     ctx.out = out_ ? out_ : &std::cout;
-    ctx.step = steps_;
+    ctx.step = root_.weaving ? scheduleIndex() : steps_;
     NativeError err;
     bool ok = I.opcode == Opcode::CallMethod
                   ? components_[I.a]->invoke(static_cast<int>(I.b), args_, P.kwargs[I.c], ctx,
