@@ -78,6 +78,7 @@ std::string describe(const Finding &f) {
 int main(int argc, char **argv) {
   Options o;
   std::vector<std::string> args(argv + 1, argv + argc);
+  bool countGiven = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
     auto value = [&](std::string &v) {
@@ -106,6 +107,7 @@ int main(int argc, char **argv) {
     } else if (a == "--count") {
       if (!number(o.count))
         return usage("--count needs a number");
+      countGiven = true;
     } else if (a == "--pairs") {
       if (!number(n))
         return usage("--pairs needs a number");
@@ -152,6 +154,8 @@ int main(int argc, char **argv) {
       return usage("unknown argument '" + a + "'");
     }
   }
+  if (!o.replay.empty() && !countGiven)
+    o.count = 0; // --replay alone checks just the files
   std::error_code ec;
   if (!o.out.empty() && !std::filesystem::is_directory(o.out) &&
       !std::filesystem::create_directory(o.out, ec))
@@ -234,37 +238,41 @@ int main(int argc, char **argv) {
                 << (weave ? ", weave" : "") << ", " << (fs.empty() ? "ok" : "FAILED") << "\n";
     if (fs.empty())
       continue;
-    for (const Finding &f : fs) {
+    // Several findings of one program usually share a cause: one line each,
+    // and the first one (in oracle order) is minimized.
+    std::string stem;
+    if (!o.out.empty()) {
+      stem = o.out + "/seed-" + std::to_string(seed);
+      writeFile(stem + ".kiln", text);
+    }
+    for (size_t k = 0; k < fs.size(); ++k) {
+      const Finding &f = fs[k];
       std::string line = "seed " + std::to_string(seed) + ": " + describe(f);
-      if (!o.out.empty()) {
-        std::string stem = o.out + "/seed-" + std::to_string(seed) + "-" + f.oracle;
-        writeFile(stem + ".kiln", text);
+      if (!stem.empty())
         line += "; program " + stem + ".kiln";
-        if (o.minimize) {
-          ShrinkStats ss;
-          OracleOptions one = oo;
-          one.only = f.oracle == "valid" ? "run" : f.oracle;
-          std::string key = f.key();
-          Program small = shrink(
-              prog,
-              [&](const Program &p) {
-                CheckStats ignored;
-                for (const Finding &g : checkProgram(runner, p.print(), p.usesWeave(), one, ignored))
-                  if (g.key() == key)
-                    return true;
-                return false;
-              },
-              2000, ss);
-          writeFile(stem + ".min.kiln", small.print());
-          line += ", minimized (" + std::to_string(small.size()) + " elements, " +
-                  std::to_string(ss.tries) + " tries) " + stem + ".min.kiln";
-        }
+      if (!stem.empty() && o.minimize && k == 0) {
+        ShrinkStats ss;
+        OracleOptions one = oo;
+        one.only = f.oracle == "valid" ? "run" : f.oracle;
+        one.onlyConfig = f.oracle == "opt" || f.oracle == "resume" ? f.config : "";
+        std::string key = f.key();
+        Program small = shrink(
+            prog,
+            [&](const Program &p) {
+              CheckStats ignored;
+              for (const Finding &g : checkProgram(runner, p.print(), p.usesWeave(), one, ignored))
+                if (g.key() == key)
+                  return true;
+              return false;
+            },
+            2000, ss);
+        writeFile(stem + ".min.kiln", small.print());
+        line += ", minimized (" + std::to_string(small.size()) + " elements, " +
+                std::to_string(ss.tries) + " tries) " + stem + ".min.kiln";
       }
       std::cout << "finding: " << line << "\n";
       ++findings;
     }
-    // Several oracles of one program usually share a cause: one line each,
-    // one minimization each.
   }
   if (!tmpDir.empty())
     std::filesystem::remove_all(tmpDir, ec);

@@ -56,6 +56,8 @@ std::string firstDifference(const std::string &a, const std::string &b) {
   size_t lineStart = a.rfind('\n', i == 0 ? 0 : i - 1);
   lineStart = lineStart == std::string::npos ? 0 : lineStart + 1;
   auto lineAt = [&](const std::string &s) {
+    if (lineStart >= s.size())
+      return std::string("<end>");
     size_t end = s.find('\n', lineStart);
     return s.substr(lineStart, end == std::string::npos ? std::string::npos : end - lineStart);
   };
@@ -275,6 +277,8 @@ std::vector<Finding> checkProgram(Runner &runner, const std::string &text, bool 
       configs.push_back({"passes:" + p, 0, p, false});
     }
     for (const RunConfig &c : configs) {
+      if (!opts.onlyConfig.empty() && c.label != opts.onlyConfig)
+        continue;
       RunResult r = run(c);
       if (!r.ok())
         continue;
@@ -291,6 +295,8 @@ std::vector<Finding> checkProgram(Runner &runner, const std::string &text, bool 
   if (want("resume")) {
     for (int level : {0, 2}) {
       RunConfig c{"-O" + std::to_string(level), level, "", false};
+      if (!opts.onlyConfig.empty() && opts.onlyConfig.rfind(c.label, 0) != 0)
+        continue;
       RunResult full = level == 0 ? base : run(c);
       if (!full.ok() || full.steps < 2)
         continue;

@@ -73,6 +73,7 @@ struct Finding {
 
 struct OracleOptions {
   std::string only;        // run just this oracle (empty: all)
+  std::string onlyConfig;  // opt/resume: just this configuration (the shrinker's focus)
   bool weaveStrict = false; // WEAVE programs must agree across pipelines too
   unsigned passPairs = 3;  // ordered pass pairs per program (all when 0)
   bool jit = true;         // the jit oracle (codegen's JIT vs interpreted)
