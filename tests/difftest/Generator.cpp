@@ -29,6 +29,7 @@ struct KernelEnv {
   std::string batch;               // an f32[?, D] parameter
   std::vector<std::string> states; // Tensor parameters (writable)
   std::string rbm;                 // an RBM parameter (writable)
+  std::string logreg;              // a LogisticRegression parameter (writable)
 };
 
 class Generator {
@@ -53,6 +54,7 @@ private:
   std::string rowMapKernel();
   std::string stateKernel(std::vector<KwArg> &kwargs);
   std::string selectorKernel();
+  std::string scalarKernel();
   std::string whileKernel();
   std::string vecExpr(const KernelEnv &env, unsigned depth);
   std::string scalarExpr(const KernelEnv &env, unsigned depth);
@@ -74,10 +76,10 @@ private:
   Program p_;
   int64_t d_ = 3, h_ = 2, kmK_ = 2;
   std::vector<std::string> datasets_, tensors_;
-  bool pca_ = false, km_ = false, rbm_ = false;
+  bool pca_ = false, km_ = false, rbm_ = false, lr_ = false;
   int fuel_ = 0, counters_ = 0, kernelIds_ = 0, msgIds_ = 0;
   std::vector<std::string> rowMaps_, batchKernels_, selectors_;
-  std::string whileKernel_;
+  std::string whileKernel_, scalarKernel_;
   std::vector<int> subUses_;
 };
 
@@ -120,6 +122,11 @@ Program Generator::run() {
   if ((rbm_ = rng_.chance(1, 2)))
     p_.components.push_back(
         {"rbm", "RBM", {{"visible", num(d_)}, {"hidden", num(h_)}, {"seed", num(rng_.range(0, 9))}}});
+
+  if ((lr_ = rng_.chance(1, 3)))
+    p_.components.push_back({"lr", "LogisticRegression",
+                             {{"inputs", num(d_)}, {"classes", num(rng_.range(2, 3))},
+                              {"seed", num(rng_.range(1, 9))}}});
 
   int64_t nSubs = rng_.range(0, 2);
   for (int64_t i = 0; i < nSubs; ++i) {
@@ -216,6 +223,11 @@ Elem Generator::leafUnit(unsigned depth) {
     return call;
   }
   case 6:
+    if (rng_.chance(1, 6)) {
+      // An empty batch: next_batch(0) is f32[0, D].
+      Elem e = Elem::call(dataset() + ".next_batch", {{"n", "0"}});
+      return Elem::seq({e, Elem::filt(pca_ && rng_.chance(1, 2) ? "pca.analyze" : "print")});
+    }
     if (rng_.chance(1, 2))
       return Elem::seq({Elem::call(dataset() + ".epoch"), Elem::filt("print", {{"epoch", "1"}})});
     return Elem::call(rng_.chance(1, 2) ? "print" : "log",
@@ -271,7 +283,10 @@ std::vector<Elem> Generator::batchConsumer(int64_t rows) {
   } else if (r == 2 && km_ && rows >= kmK_) {
     out.push_back(Elem::filt("km.update"));
   } else if (r == 3 && km_) {
-    out.push_back(Elem::filt(rng_.chance(1, 2) ? "km.assign" : "km.inertia"));
+    bool inertia = rng_.chance(1, 2);
+    out.push_back(Elem::filt(inertia ? "km.inertia" : "km.assign"));
+    if (inertia && rng_.chance(1, 2))
+      out.push_back(Elem::filt(scalarKernel(), {{"p0", pickStates(1)[0]}}));
     maybePrint(out);
   } else if (r == 4 && rbm_) {
     if (rng_.chance(1, 2))
@@ -279,7 +294,13 @@ std::vector<Elem> Generator::batchConsumer(int64_t rows) {
     else
       out.push_back(Elem::filt("rbm.cd1"));
   } else if (r == 5 && rbm_) {
-    out.push_back(Elem::filt(rng_.chance(1, 2) ? "rbm.hidden" : "rbm.reconstruction_error"));
+    bool err = rng_.chance(1, 2);
+    out.push_back(Elem::filt(err ? "rbm.reconstruction_error" : "rbm.hidden"));
+    if (err && rng_.chance(1, 2))
+      out.push_back(Elem::filt(scalarKernel(), {{"p0", pickStates(1)[0]}}));
+    maybePrint(out);
+  } else if (r == 7 && lr_) {
+    out.push_back(Elem::filt("lr.predict"));
     maybePrint(out);
   } else if (r == 6) {
     out.push_back(Elem::filt(rng_.chance(1, 2) ? "print" : "log"));
@@ -297,6 +318,8 @@ std::vector<Elem> Generator::batchConsumer(int64_t rows) {
       kw[i].value = st[i];
     if (kernel.params.find("r: RBM") != std::string::npos)
       kw.push_back({"r", "rbm"});
+    if (kernel.params.find("m: LogisticRegression") != std::string::npos)
+      kw.push_back({"m", "lr"});
     out.push_back(Elem::filt(k, kw));
     if (!kernel.result.empty())
       maybePrint(out);
@@ -362,6 +385,12 @@ std::vector<std::string> Generator::pickStates(size_t n) {
   for (size_t i = ts.size(); i > 1; --i)
     std::swap(ts[i - 1], ts[size_t(rng_.below(int64_t(i)))]);
   ts.resize(std::min(n, ts.size()));
+  // Sometimes one Tensor for two parameters: a kernel that writes one and
+  // reads the other sees its own write (aliasing through component_ref).
+  if (ts.size() == 2 && rng_.chance(1, 5))
+    ts[1] = ts[0];
+  while (ts.size() < n)
+    ts.push_back(ts[0]);
   return ts;
 }
 
@@ -450,6 +479,14 @@ std::vector<std::string> Generator::updates(const KernelEnv &env) {
     if (rng_.chance(1, 2))
       out.push_back(r + ".hb += 0.1 * tanh(sum(" + r + ".W, axis=0))");
   }
+  if (!env.logreg.empty() && !env.batch.empty()) {
+    const std::string &m = env.logreg, &x = env.batch;
+    if (rng_.chance(2, 3))
+      out.push_back(m + ".W -= 0.1 * (" + x + ".T @ sigmoid(" + x + " @ " + m + ".W)) / rows(" +
+                    x + ")");
+    if (rng_.chance(1, 2))
+      out.push_back(m + ".b += 0.1 * tanh(mean(" + x + " @ " + m + ".W, axis=0))");
+  }
   return out;
 }
 
@@ -466,6 +503,10 @@ std::string Generator::batchKernel() {
   if (rbm_ && rng_.chance(1, 3)) {
     env.rbm = "r";
     params += "r: RBM, ";
+  }
+  if (lr_ && rng_.chance(1, 3)) {
+    env.logreg = "m";
+    params += "m: LogisticRegression, ";
   }
   env.batch = "x";
   params += "x: " + batchType();
@@ -524,6 +565,13 @@ std::string Generator::selectorKernel() {
                             "sum(f32(x > " + pick({"0.0", "0.5", "-0.5"}) + "))");
   selectors_.push_back(k);
   return k;
+}
+
+std::string Generator::scalarKernel() {
+  // A FILT whose flowing value is a scalar (an inertia, an error).
+  if (scalarKernel_.empty())
+    scalarKernel_ = addKernel("kf", "p0: Tensor, s: f32", {"p0.value += 0.125 * tanh(s)"}, "s * 0.5");
+  return scalarKernel_;
 }
 
 std::string Generator::whileKernel() {

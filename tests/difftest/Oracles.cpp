@@ -185,7 +185,7 @@ RunResult Runner::run(const std::string &text, const RunConfig &config) {
 }
 
 RunResult Runner::runResumed(const std::string &text, const RunConfig &config, int64_t k,
-                             const std::string &tmpDir) {
+                             Via via, const std::string &tmpDir) {
   RunResult r;
   auto vm = compile(text, config, r);
   if (!vm)
@@ -200,7 +200,9 @@ RunResult Runner::runResumed(const std::string &text, const RunConfig &config, i
   }
   std::string err;
   std::unique_ptr<runtime::VM> resumed;
-  if (tmpDir.empty()) {
+  if (via == Via::Clone) {
+    resumed = vm->clone();
+  } else if (via == Via::Memory) {
     std::string bytes = runtime::serializeCheckpoint(vm->snapshot());
     auto data = runtime::parseCheckpoint(
         std::span(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()), err);
@@ -306,9 +308,15 @@ std::vector<Finding> checkProgram(Runner &runner, const std::string &text, bool 
         // The last point goes through a checkpoint file (VM::save +
         // Session::resume), the others through serialize/parse in memory.
         bool viaFile = i + 1 == ks.size() && !opts.tmpDir.empty();
+        bool viaClone = i == 1;
         ++stats.runs;
-        RunResult r = runner.runResumed(text, c, ks[i], viaFile ? opts.tmpDir : "");
-        std::string label = c.label + "@K=" + std::to_string(ks[i]) + (viaFile ? " (file)" : "");
+        RunResult r = runner.runResumed(text, c, ks[i],
+                                        viaClone  ? Runner::Via::Clone
+                                        : viaFile ? Runner::Via::File
+                                                  : Runner::Via::Memory,
+                                        opts.tmpDir);
+        std::string label = c.label + "@K=" + std::to_string(ks[i]) +
+                            (viaFile ? " (file)" : viaClone ? " (clone)" : "");
         std::string d = r.ok() ? compareRuns(full, r, true, true, true) : r.outcomeText();
         if (!d.empty())
           findings.push_back({"resume", label, "vs one run: " + d});
@@ -323,6 +331,16 @@ std::vector<Finding> checkProgram(Runner &runner, const std::string &text, bool 
       std::string d = compareRuns(interp, jit, true, true, true);
       if (!d.empty())
         findings.push_back({"jit", "-O2", "JIT vs interpreted: " + d});
+      // A checkpoint of a JIT run resumed with compiled kernels.
+      if (d.empty() && jit.steps >= 2 && !opts.tmpDir.empty()) {
+        ++stats.runs;
+        int64_t k = jit.steps / 2;
+        RunResult r = runner.runResumed(text, {"-O2 jit", 2, "", true}, k,
+                                        Runner::Via::File, opts.tmpDir);
+        std::string e = r.ok() ? compareRuns(jit, r, true, true, true) : r.outcomeText();
+        if (!e.empty())
+          findings.push_back({"jit", "-O2@K=" + std::to_string(k) + " (file)", "resumed vs one run: " + e});
+      }
     }
   }
   return findings;

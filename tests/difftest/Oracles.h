@@ -47,10 +47,14 @@ class Runner {
 public:
   explicit Runner(RunLimits limits) : limits_(limits) {}
   RunResult run(const std::string &text, const RunConfig &config);
-  /// Runs `k` steps, checkpoints (in memory, or through a file in `tmpDir`
-  /// when it is not empty), loads the checkpoint into a fresh VM and runs
-  /// that to the end.
-  RunResult runResumed(const std::string &text, const RunConfig &config, int64_t k,
+  /// How runResumed carries the VM over: a checkpoint image in memory
+  /// (serialize + parse + VM::restore), a checkpoint file (VM::save +
+  /// Session::resume, with compiled kernels if the config has them), or
+  /// VM::clone.
+  enum class Via { Memory, File, Clone };
+  /// Runs `k` steps, carries the VM over to a fresh one and runs that to
+  /// the end (the output is both parts').
+  RunResult runResumed(const std::string &text, const RunConfig &config, int64_t k, Via via,
                        const std::string &tmpDir);
 
 private:
