@@ -2,7 +2,7 @@
 //
 //   kiln_difftest --seed S --count N [--oracle NAME] [--minimize] [--out DIR]
 //                 [--verbose] [--no-weave] [--weave-strict] [--no-jit]
-//                 [--pairs N] [--jit-every N] [--max-steps N] [--print]
+//                 [--pairs N] [--jit-every N] [--fuel N] [--max-steps N] [--print]
 //                 [--replay FILE...]
 //
 // Program i of a run is generateProgram(S + i): `--seed S+i --count 1`
@@ -33,6 +33,7 @@ struct Options {
   int64_t count = 100;
   std::string oracle;
   bool print = false; // print the programs instead of checking them
+  int fuel = GeneratorOptions().fuel; // about the number of elements of a program
   int64_t jitEvery = 1; // the jit oracle on every n-th program (it compiles with LLVM: slow)
   bool minimize = false, verbose = false, weave = true, weaveStrict = false, jit = true;
   unsigned pairs = 3;
@@ -45,7 +46,7 @@ int usage(const std::string &msg) {
   std::cerr << "kiln_difftest: error: " << msg << "\n"
             << "usage: kiln_difftest [--seed S] [--count N] [--oracle NAME] [--minimize] "
                "[--out DIR] [--verbose] [--no-weave] [--weave-strict] [--no-jit] [--pairs N] "
-               "[--jit-every N] [--max-steps N] [--print] [--replay FILE...]\n";
+               "[--jit-every N] [--fuel N] [--max-steps N] [--print] [--replay FILE...]\n";
   return 2;
 }
 
@@ -132,6 +133,10 @@ int main(int argc, char **argv) {
         return usage("--out needs a folder");
     } else if (a == "--minimize") {
       o.minimize = true;
+    } else if (a == "--fuel") {
+      if (!number(n) || n == 0)
+        return usage("--fuel needs a positive number");
+      o.fuel = int(n);
     } else if (a == "--print") {
       o.print = true;
     } else if (a == "--jit-every") {
@@ -183,6 +188,7 @@ int main(int argc, char **argv) {
   oo.tmpDir = tmpDir;
   GeneratorOptions go;
   go.weave = o.weave;
+  go.fuel = o.fuel;
 
   CheckStats stats;
   int64_t programs = 0, weavePrograms = 0, findings = 0;
