@@ -21,7 +21,9 @@ namespace {
 
 using Kind = Elem::Kind;
 
-std::string num(int64_t v) { return std::to_string(v); }
+std::string num(int64_t v) {
+  return std::to_string(v);
+}
 
 // A kernel's parameters as the expression generator sees them.
 struct KernelEnv {
@@ -48,6 +50,9 @@ private:
   Elem switchUnit(unsigned depth);
   Elem weaveUnit(unsigned depth);
   void maybePrint(std::vector<Elem> &seq);
+  /// FILT of a method with a result: half the time the scalar one, whose
+  /// value then may flow into a kernel's scalar parameter.
+  void valueMethod(std::vector<Elem> &out, const char *scalarMethod, const char *otherMethod);
 
   // ---- kernels ----
   std::string batchKernel();
@@ -107,7 +112,9 @@ Program Generator::run() {
     switch (rng_.below(4)) {
     case 0: break;
     case 1: kw.push_back({"init", "\"ones\""}); break;
-    case 2: kw.push_back({"init", "\"randn\""}), kw.push_back({"seed", num(rng_.range(0, 9))}); break;
+    case 2:
+      kw.push_back({"init", "\"randn\""}), kw.push_back({"seed", num(rng_.range(0, 9))});
+      break;
     default: kw.push_back({"init", "\"uniform\""}), kw.push_back({"low", "-1"}); break;
     }
     p_.components.push_back({name, "Tensor", kw});
@@ -121,11 +128,15 @@ Program Generator::run() {
         {"km", "KMeans", {{"k", num(kmK_)}, {"dims", num(d_)}, {"seed", num(rng_.range(0, 9))}}});
   if ((rbm_ = rng_.chance(1, 2)))
     p_.components.push_back(
-        {"rbm", "RBM", {{"visible", num(d_)}, {"hidden", num(h_)}, {"seed", num(rng_.range(0, 9))}}});
+        {"rbm",
+         "RBM",
+         {{"visible", num(d_)}, {"hidden", num(h_)}, {"seed", num(rng_.range(0, 9))}}});
 
   if ((lr_ = rng_.chance(1, 3)))
-    p_.components.push_back({"lr", "LogisticRegression",
-                             {{"inputs", num(d_)}, {"classes", num(rng_.range(2, 3))},
+    p_.components.push_back({"lr",
+                             "LogisticRegression",
+                             {{"inputs", num(d_)},
+                              {"classes", num(rng_.range(2, 3))},
                               {"seed", num(rng_.range(1, 9))}}});
 
   int64_t nSubs = rng_.range(0, 2);
@@ -186,6 +197,15 @@ Elem Generator::unit(unsigned depth) {
   return leafUnit(depth);
 }
 
+void Generator::valueMethod(std::vector<Elem> &out, const char *scalarMethod,
+                            const char *otherMethod) {
+  bool scalar = rng_.chance(1, 2);
+  out.push_back(Elem::filt(scalar ? scalarMethod : otherMethod));
+  if (scalar && rng_.chance(1, 2))
+    out.push_back(Elem::filt(scalarKernel(), {{"p0", pickStates(1)[0]}}));
+  maybePrint(out);
+}
+
 void Generator::maybePrint(std::vector<Elem> &seq) {
   if (rng_.chance(1, 4))
     seq.push_back(Elem::filt(rng_.chance(1, 2) ? "print" : "log"));
@@ -235,8 +255,8 @@ Elem Generator::leafUnit(unsigned depth) {
   default:
     if (pca_ && rng_.chance(1, 2)) {
       // finalize needs analyzed rows: analyze two or more just before.
-      return Elem::seq({batchProducer(depth, 2), Elem::filt("pca.analyze"),
-                        Elem::call("pca.finalize")});
+      return Elem::seq(
+          {batchProducer(depth, 2), Elem::filt("pca.analyze"), Elem::call("pca.finalize")});
     }
     return Elem::call("print", {{"msg", "\"m" + num(msgIds_++) + "\""}, {"n", num(msgIds_)}});
   }
@@ -245,30 +265,25 @@ Elem Generator::leafUnit(unsigned depth) {
 Elem Generator::rowProducer(unsigned depth) {
   std::string next = dataset() + ".next";
   switch (rng_.below(6)) {
-  case 0:
-    return Elem::seq({Elem::call(next), Elem::filt(rowMapKernel())});
+  case 0: return Elem::seq({Elem::call(next), Elem::filt(rowMapKernel())});
   case 1:
     if (depth + 1 < opts_.maxDepth && fuel_ > 0)
       return Elem::seq({unit(depth + 1), Elem::call(next)});
     return Elem::call(next);
-  case 2:
-    return Elem::withKids(Kind::Repeat, rng_.range(1, 2), {Elem::call(next)});
-  default:
-    return Elem::call(next);
+  case 2: return Elem::withKids(Kind::Repeat, rng_.range(1, 2), {Elem::call(next)});
+  default: return Elem::call(next);
   }
 }
 
 Elem Generator::batchProducer(unsigned depth, int64_t minRows) {
   int64_t n = rng_.range(minRows, minRows + 2);
   switch (rng_.below(4)) {
-  case 0:
-    return Elem::call(dataset() + ".next_batch", {{"n", num(n)}});
+  case 0: return Elem::call(dataset() + ".next_batch", {{"n", num(n)}});
   case 1:
     if (depth + 1 < opts_.maxDepth && fuel_ > 0)
       return Elem::seq({unit(depth + 1), batchProducer(depth + 1, minRows)});
     [[fallthrough]];
-  default:
-    return Elem::withKids(Kind::BufferRepeat, n, {rowProducer(depth + 1)});
+  default: return Elem::withKids(Kind::BufferRepeat, n, {rowProducer(depth + 1)});
   }
 }
 
@@ -283,22 +298,14 @@ std::vector<Elem> Generator::batchConsumer(int64_t rows) {
   } else if (r == 2 && km_ && rows >= kmK_) {
     out.push_back(Elem::filt("km.update"));
   } else if (r == 3 && km_) {
-    bool inertia = rng_.chance(1, 2);
-    out.push_back(Elem::filt(inertia ? "km.inertia" : "km.assign"));
-    if (inertia && rng_.chance(1, 2))
-      out.push_back(Elem::filt(scalarKernel(), {{"p0", pickStates(1)[0]}}));
-    maybePrint(out);
+    valueMethod(out, "km.inertia", "km.assign");
   } else if (r == 4 && rbm_) {
     if (rng_.chance(1, 2))
       out.push_back(Elem::filt("rbm.cd1_update", {{"lr", pick({"0.05", "0.1", "0.25"})}}));
     else
       out.push_back(Elem::filt("rbm.cd1"));
   } else if (r == 5 && rbm_) {
-    bool err = rng_.chance(1, 2);
-    out.push_back(Elem::filt(err ? "rbm.reconstruction_error" : "rbm.hidden"));
-    if (err && rng_.chance(1, 2))
-      out.push_back(Elem::filt(scalarKernel(), {{"p0", pickStates(1)[0]}}));
-    maybePrint(out);
+    valueMethod(out, "rbm.reconstruction_error", "rbm.hidden");
   } else if (r == 7 && lr_) {
     out.push_back(Elem::filt("lr.predict"));
     maybePrint(out);
@@ -428,8 +435,7 @@ std::string Generator::scalarExpr(const KernelEnv &env, unsigned depth) {
     if (!env.batch.empty())
       return "rows(" + env.batch + ")";
     [[fallthrough]];
-  default:
-    return pick({"sum", "mean", "max", "min"}) + "(" + vecExpr(env, depth + 1) + ")";
+  default: return pick({"sum", "mean", "max", "min"}) + "(" + vecExpr(env, depth + 1) + ")";
   }
 }
 
@@ -474,16 +480,16 @@ std::vector<std::string> Generator::updates(const KernelEnv &env) {
     if (rng_.chance(1, 2))
       out.push_back(r + ".vb += 0.1 * tanh(" + vecExpr(env, 0) + ")");
     if (!env.batch.empty() && rng_.chance(1, 2))
-      out.push_back(r + ".W += 0.01 * tanh(" + env.batch + ".T @ sigmoid(" + env.batch + " @ " +
-                    r + ".W))");
+      out.push_back(r + ".W += 0.01 * tanh(" + env.batch + ".T @ sigmoid(" + env.batch + " @ " + r +
+                    ".W))");
     if (rng_.chance(1, 2))
       out.push_back(r + ".hb += 0.1 * tanh(sum(" + r + ".W, axis=0))");
   }
   if (!env.logreg.empty() && !env.batch.empty()) {
     const std::string &m = env.logreg, &x = env.batch;
     if (rng_.chance(2, 3))
-      out.push_back(m + ".W -= 0.1 * (" + x + ".T @ sigmoid(" + x + " @ " + m + ".W)) / rows(" +
-                    x + ")");
+      out.push_back(m + ".W -= 0.1 * (" + x + ".T @ sigmoid(" + x + " @ " + m + ".W)) / rows(" + x +
+                    ")");
     if (rng_.chance(1, 2))
       out.push_back(m + ".b += 0.1 * tanh(mean(" + x + " @ " + m + ".W, axis=0))");
   }
@@ -561,8 +567,8 @@ std::string Generator::selectorKernel() {
   if (!selectors_.empty() && rng_.chance(1, 2))
     return selectors_[size_t(rng_.below(int64_t(selectors_.size())))];
   // The number of entries above a threshold: a selector in [0, D].
-  std::string k = addKernel("sel", "x: " + dimType(), {},
-                            "sum(f32(x > " + pick({"0.0", "0.5", "-0.5"}) + "))");
+  std::string k =
+      addKernel("sel", "x: " + dimType(), {}, "sum(f32(x > " + pick({"0.0", "0.5", "-0.5"}) + "))");
   selectors_.push_back(k);
   return k;
 }
@@ -570,7 +576,8 @@ std::string Generator::selectorKernel() {
 std::string Generator::scalarKernel() {
   // A FILT whose flowing value is a scalar (an inertia, an error).
   if (scalarKernel_.empty())
-    scalarKernel_ = addKernel("kf", "p0: Tensor, s: f32", {"p0.value += 0.125 * tanh(s)"}, "s * 0.5");
+    scalarKernel_ =
+        addKernel("kf", "p0: Tensor, s: f32", {"p0.value += 0.125 * tanh(s)"}, "s * 0.5");
   return scalarKernel_;
 }
 

@@ -3,6 +3,7 @@
 //   kiln_difftest --seed S --count N [--oracle NAME] [--minimize] [--out DIR]
 //                 [--verbose] [--no-weave] [--weave-strict] [--no-jit]
 //                 [--pairs N] [--jit-every N] [--fuel N] [--max-steps N] [--print]
+//                 [--self-check HOOK]
 //                 [--replay FILE...]
 //
 // Program i of a run is generateProgram(S + i): `--seed S+i --count 1`
@@ -33,6 +34,9 @@ struct Options {
   int64_t count = 100;
   std::string oracle;
   bool print = false; // print the programs instead of checking them
+  // Inject this hook into every compared configuration and require a
+  // finding for nine in ten programs (the oracles must see a difference).
+  std::string selfCheck;
   int fuel = GeneratorOptions().fuel; // about the number of elements of a program
   int64_t jitEvery = 1; // the jit oracle on every n-th program (it compiles with LLVM: slow)
   bool minimize = false, verbose = false, weave = true, weaveStrict = false, jit = true;
@@ -46,7 +50,8 @@ int usage(const std::string &msg) {
   std::cerr << "kiln_difftest: error: " << msg << "\n"
             << "usage: kiln_difftest [--seed S] [--count N] [--oracle NAME] [--minimize] "
                "[--out DIR] [--verbose] [--no-weave] [--weave-strict] [--no-jit] [--pairs N] "
-               "[--jit-every N] [--fuel N] [--max-steps N] [--print] [--replay FILE...]\n";
+               "[--jit-every N] [--fuel N] [--max-steps N] [--print] [--self-check HOOK] "
+               "[--replay FILE...]\n";
   return 2;
 }
 
@@ -60,8 +65,8 @@ void onCrash(int sig) {
 }
 
 void setCrashNote(const std::string &what, const std::string &path) {
-  std::snprintf(gCrashNote, sizeof gCrashNote, "\nkiln_difftest: crashed on %s%s%s\n",
-                what.c_str(), path.empty() ? "" : "; the program is in ", path.c_str());
+  std::snprintf(gCrashNote, sizeof gCrashNote, "\nkiln_difftest: crashed on %s%s%s\n", what.c_str(),
+                path.empty() ? "" : "; the program is in ", path.c_str());
 }
 
 bool writeFile(const std::string &path, const std::string &text) {
@@ -137,6 +142,9 @@ int main(int argc, char **argv) {
       if (!number(n) || n == 0)
         return usage("--fuel needs a positive number");
       o.fuel = int(n);
+    } else if (a == "--self-check") {
+      if (!value(o.selfCheck))
+        return usage("--self-check needs a hook, e.g. 'after FILT(*): CALL(print)'");
     } else if (a == "--print") {
       o.print = true;
     } else if (a == "--jit-every") {
@@ -186,6 +194,8 @@ int main(int argc, char **argv) {
   oo.passPairs = o.pairs;
   oo.jit = o.jit;
   oo.tmpDir = tmpDir;
+  oo.injectHook = o.selfCheck;
+  int64_t missed = 0; // --self-check: programs without a finding
   GeneratorOptions go;
   go.weave = o.weave;
   go.fuel = o.fuel;
@@ -239,9 +249,16 @@ int main(int argc, char **argv) {
     ++programs;
     weavePrograms += weave;
     std::vector<Finding> fs = checkProgram(runner, text, weave, oo, stats);
+    if (!o.selfCheck.empty()) {
+      if (fs.empty()) {
+        std::cout << "self-check: seed " << seed << ": the injected hook went unnoticed\n";
+        ++missed;
+      }
+      continue;
+    }
     if (o.verbose)
-      std::cout << "seed " << seed << ": " << prog.size() << " elements"
-                << (weave ? ", weave" : "") << ", " << (fs.empty() ? "ok" : "FAILED") << "\n";
+      std::cout << "seed " << seed << ": " << prog.size() << " elements" << (weave ? ", weave" : "")
+                << ", " << (fs.empty() ? "ok" : "FAILED") << "\n";
     if (fs.empty())
       continue;
     // Several findings of one program usually share a cause: one line each,
@@ -285,11 +302,19 @@ int main(int argc, char **argv) {
   if (!o.out.empty())
     std::filesystem::remove(o.out + "/current.kiln", ec);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << "kiln_difftest: " << programs << " programs (" << weavePrograms << " with WEAVE), "
-            << stats.runs << " runs, " << findings << " finding" << (findings == 1 ? "" : "s")
-            << ", " << stats.weaveExpected
-            << " WEAVE differences across pipelines (expected until program-step semantics)"
-            << ", " << secs << " s (" << (secs > 0 ? double(programs) / secs : 0.0)
-            << " programs/s)\n";
+  if (o.selfCheck.empty())
+    std::cout << "kiln_difftest: " << programs << " programs (" << weavePrograms << " with WEAVE), "
+              << stats.runs << " runs, " << findings << " finding" << (findings == 1 ? "" : "s")
+              << ", " << stats.weaveExpected
+              << " WEAVE differences across pipelines (expected until program-step semantics)"
+              << ", " << secs << " s (" << (secs > 0 ? double(programs) / secs : 0.0)
+              << " programs/s)\n";
+  if (!o.selfCheck.empty()) {
+    std::cout << "kiln_difftest: self-check: " << programs - missed << " of " << programs
+              << " programs with the injected hook were reported\n";
+    // A hook may sit only in code that never runs (a WEAVE(0, ...) child):
+    // nine in ten programs must be reported.
+    return missed * 10 > programs ? 1 : 0;
+  }
   return findings ? 1 : 0;
 }

@@ -18,6 +18,15 @@ namespace {
 using Outcome = RunResult::Outcome;
 constexpr int64_t kChunk = 4096;
 
+RunConfig cfg(std::string label, int level, std::string passes, bool jit) {
+  RunConfig c;
+  c.label = std::move(label);
+  c.optLevel = level;
+  c.passes = std::move(passes);
+  c.jit = jit;
+  return c;
+}
+
 std::map<std::string, std::string> stateOf(const runtime::VM &vm) {
   std::map<std::string, std::string> out;
   for (size_t i = 0; i < vm.numComponents(); ++i)
@@ -142,6 +151,7 @@ std::unique_ptr<runtime::VM> Runner::compile(const std::string &text, const RunC
   o.passes = config.passes;
   o.jit = config.jit;
   o.jitCache = false;
+  o.hooks = config.hooks;
   std::string errors;
   auto vm = session_.loadSource(text, "difftest.kiln", o, errors);
   if (!vm) {
@@ -184,8 +194,8 @@ RunResult Runner::run(const std::string &text, const RunConfig &config) {
   return r;
 }
 
-RunResult Runner::runResumed(const std::string &text, const RunConfig &config, int64_t k,
-                             Via via, const std::string &tmpDir) {
+RunResult Runner::runResumed(const std::string &text, const RunConfig &config, int64_t k, Via via,
+                             const std::string &tmpDir) {
   RunResult r;
   auto vm = compile(text, config, r);
   if (!vm)
@@ -230,15 +240,17 @@ std::vector<Finding> checkProgram(Runner &runner, const std::string &text, bool 
                                   const OracleOptions &opts, CheckStats &stats) {
   std::vector<Finding> findings;
   auto want = [&](const char *oracle) { return opts.only.empty() || opts.only == oracle; };
-  auto run = [&](const RunConfig &c) {
+  auto run = [&](RunConfig c) {
     ++stats.runs;
+    if (c.label != "-O0" && !opts.injectHook.empty())
+      c.hooks.push_back(opts.injectHook);
     RunResult r = runner.run(text, c);
     if (!r.ok())
       findings.push_back({r.outcome == Outcome::CompileError && c.label == "-O0" ? "valid" : "run",
                           c.label, r.outcomeText()});
     return r;
   };
-  RunResult base = run({"-O0", 0, "", false});
+  RunResult base = run(cfg("-O0", 0, "", false));
   if (!base.ok())
     return findings;
   Rng rng(opts.seed ^ 0x5eed);
@@ -248,11 +260,11 @@ std::vector<Finding> checkProgram(Runner &runner, const std::string &text, bool 
     if (!canonical(text, once)) {
       findings.push_back({"roundtrip", "parse", once});
     } else if (!canonical(once, twice) || once != twice) {
-      findings.push_back({"roundtrip", "print", "print(parse(print(p))) != print(p): " +
-                                                    firstDifference(once, twice)});
+      findings.push_back({"roundtrip", "print",
+                          "print(parse(print(p))) != print(p): " + firstDifference(once, twice)});
     } else {
       ++stats.runs;
-      RunResult r = runner.run(once, {"-O0", 0, "", false});
+      RunResult r = runner.run(once, cfg("-O0", 0, "", false));
       std::string d = r.ok() ? compareRuns(base, r, true, true, true) : r.outcomeText();
       if (!d.empty())
         findings.push_back({"roundtrip", "run", "the printed program: " + d});
@@ -260,23 +272,24 @@ std::vector<Finding> checkProgram(Runner &runner, const std::string &text, bool 
   }
 
   if (want("opt")) {
-    std::vector<RunConfig> configs{{"-O1", 1, "", false}, {"-O2", 2, "", false}};
+    std::vector<RunConfig> configs{cfg("-O1", 1, "", false), cfg("-O2", 2, "", false)};
     std::vector<std::string> names;
     for (const passes::PassInfo &p : passes::registeredPasses())
       names.emplace_back(p.name);
     for (const std::string &n : names)
-      configs.push_back({"pass:" + n, 0, n, false});
+      configs.push_back(cfg("pass:" + n, 0, n, false));
     std::vector<std::pair<size_t, size_t>> pairs;
     for (size_t i = 0; i < names.size(); ++i)
       for (size_t j = 0; j < names.size(); ++j)
         if (i != j)
           pairs.push_back({i, j});
-    size_t nPairs = opts.passPairs == 0 ? pairs.size() : std::min<size_t>(opts.passPairs, pairs.size());
+    size_t nPairs =
+        opts.passPairs == 0 ? pairs.size() : std::min<size_t>(opts.passPairs, pairs.size());
     for (size_t i = 0; i < nPairs; ++i) {
       size_t j = i + size_t(rng.below(int64_t(pairs.size() - i)));
       std::swap(pairs[i], pairs[j]);
       std::string p = names[pairs[i].first] + "," + names[pairs[i].second];
-      configs.push_back({"passes:" + p, 0, p, false});
+      configs.push_back(cfg("passes:" + p, 0, p, false));
     }
     for (const RunConfig &c : configs) {
       if (!opts.onlyConfig.empty() && c.label != opts.onlyConfig)
@@ -296,14 +309,13 @@ std::vector<Finding> checkProgram(Runner &runner, const std::string &text, bool 
 
   if (want("resume")) {
     for (int level : {0, 2}) {
-      RunConfig c{"-O" + std::to_string(level), level, "", false};
+      RunConfig c = cfg("-O" + std::to_string(level), level, "", false);
       if (!opts.onlyConfig.empty() && opts.onlyConfig.rfind(c.label, 0) != 0)
         continue;
       RunResult full = level == 0 ? base : run(c);
       if (!full.ok() || full.steps < 2)
         continue;
-      std::vector<int64_t> ks{1, full.steps / 2, full.steps - 1,
-                              1 + rng.below(full.steps - 1)};
+      std::vector<int64_t> ks{1, full.steps / 2, full.steps - 1, 1 + rng.below(full.steps - 1)};
       for (size_t i = 0; i < ks.size(); ++i) {
         // The last point goes through a checkpoint file (VM::save +
         // Session::resume), the others through serialize/parse in memory.
@@ -316,7 +328,9 @@ std::vector<Finding> checkProgram(Runner &runner, const std::string &text, bool 
                                                   : Runner::Via::Memory,
                                         opts.tmpDir);
         std::string label = c.label + "@K=" + std::to_string(ks[i]) +
-                            (viaFile ? " (file)" : viaClone ? " (clone)" : "");
+                            (viaFile    ? " (file)"
+                             : viaClone ? " (clone)"
+                                        : "");
         std::string d = r.ok() ? compareRuns(full, r, true, true, true) : r.outcomeText();
         if (!d.empty())
           findings.push_back({"resume", label, "vs one run: " + d});
@@ -325,8 +339,8 @@ std::vector<Finding> checkProgram(Runner &runner, const std::string &text, bool 
   }
 
   if (want("jit") && opts.jit) {
-    RunResult interp = run({"-O2", 2, "", false});
-    RunResult jit = run({"-O2 jit", 2, "", true});
+    RunResult interp = run(cfg("-O2", 2, "", false));
+    RunResult jit = run(cfg("-O2 jit", 2, "", true));
     if (interp.ok() && jit.ok()) {
       std::string d = compareRuns(interp, jit, true, true, true);
       if (!d.empty())
@@ -335,11 +349,12 @@ std::vector<Finding> checkProgram(Runner &runner, const std::string &text, bool 
       if (d.empty() && jit.steps >= 2 && !opts.tmpDir.empty()) {
         ++stats.runs;
         int64_t k = jit.steps / 2;
-        RunResult r = runner.runResumed(text, {"-O2 jit", 2, "", true}, k,
-                                        Runner::Via::File, opts.tmpDir);
+        RunResult r =
+            runner.runResumed(text, cfg("-O2 jit", 2, "", true), k, Runner::Via::File, opts.tmpDir);
         std::string e = r.ok() ? compareRuns(jit, r, true, true, true) : r.outcomeText();
         if (!e.empty())
-          findings.push_back({"jit", "-O2@K=" + std::to_string(k) + " (file)", "resumed vs one run: " + e});
+          findings.push_back(
+              {"jit", "-O2@K=" + std::to_string(k) + " (file)", "resumed vs one run: " + e});
       }
     }
   }

@@ -20,8 +20,9 @@ namespace kiln::difftest {
 struct RunConfig {
   std::string label = "-O0"; // names the configuration in findings
   int optLevel = 0;
-  std::string passes; // an explicit pipeline (wins over optLevel when set)
-  bool jit = false;   // compiled fused kernels (else interpreted)
+  std::string passes;             // an explicit pipeline (wins over optLevel when set)
+  bool jit = false;               // compiled fused kernels (else interpreted)
+  std::vector<std::string> hooks; // rewrites (`after PATTERN: ELEMENT`, notation.md)
 };
 
 struct RunLimits {
@@ -34,7 +35,7 @@ struct RunResult {
   Outcome outcome = Outcome::Done;
   std::string message; // the diagnostics of a compile or run-time error
   int64_t steps = 0;
-  std::string output; // what print/log wrote
+  std::string output;                       // what print/log wrote
   std::map<std::string, std::string> state; // "component.tensor" -> dtype, shape, bytes
   std::vector<uint64_t> rng;                // random stream counters
   bool ok() const { return outcome == Outcome::Done; }
@@ -76,18 +77,22 @@ struct Finding {
 };
 
 struct OracleOptions {
-  std::string only;        // run just this oracle (empty: all)
-  std::string onlyConfig;  // opt/resume: just this configuration (the shrinker's focus)
+  std::string only;         // run just this oracle (empty: all)
+  std::string onlyConfig;   // opt/resume: just this configuration (the shrinker's focus)
   bool weaveStrict = false; // WEAVE programs must agree across pipelines too
-  unsigned passPairs = 3;  // ordered pass pairs per program (all when 0)
-  bool jit = true;         // the jit oracle (codegen's JIT vs interpreted)
-  uint64_t seed = 0;       // picks the pass pairs and resume points
-  std::string tmpDir;      // for the checkpoint-through-a-file run
+  unsigned passPairs = 3;   // ordered pass pairs per program (all when 0)
+  bool jit = true;          // the jit oracle (codegen's JIT vs interpreted)
+  uint64_t seed = 0;        // picks the pass pairs and resume points
+  std::string tmpDir;       // for the checkpoint-through-a-file run
+  /// A hook applied to every configuration compared with -O0 except the
+  /// round trip and resume: a deliberate difference, so that the oracles'
+  /// power to see one is itself tested (--self-check).
+  std::string injectHook;
 };
 
 struct CheckStats {
-  int64_t runs = 0;            // VM runs
-  int64_t weaveExpected = 0;   // WEAVE differences across pipelines, expected today
+  int64_t runs = 0;          // VM runs
+  int64_t weaveExpected = 0; // WEAVE differences across pipelines, expected today
 };
 
 /// Every oracle on one program's text; returns the findings (empty: it

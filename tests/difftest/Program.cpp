@@ -57,8 +57,7 @@ std::string printElem(const Elem &e, unsigned indent) {
     out = std::string(kindName(e.kind)) + "(" + e.callee;
     printKwargs(e.kwargs, out);
     return out + ")";
-  case Elem::Kind::Sub:
-    return e.callee;
+  case Elem::Kind::Sub: return e.callee;
   case Elem::Kind::Repeat:
   case Elem::Kind::BufferRepeat:
     return std::string(kindName(e.kind)) + "(" + std::to_string(e.count) + ", " +
@@ -84,9 +83,9 @@ std::string printElem(const Elem &e, unsigned indent) {
       std::string k = printElem(e.kids[i], indent + 1);
       if (e.caseForm) {
         bool isDefault = e.hasDefault && i + 1 == e.kids.size();
-        k = isDefault ? "DEFAULT(" + k + ")"
-                      : "CASE(" + std::to_string(i < e.cases.size() ? e.cases[i] : 0) + ", " + k +
-                            ")";
+        k = isDefault
+                ? "DEFAULT(" + k + ")"
+                : "CASE(" + std::to_string(i < e.cases.size() ? e.cases[i] : 0) + ", " + k + ")";
       }
       kids.push_back(k);
     }

@@ -18,15 +18,27 @@ struct KwArg {
 };
 
 struct Elem {
-  enum class Kind { Call, Filt, Seq, Repeat, BufferRepeat, Loop, While, Switch, Choose, Weave, Sub };
+  enum class Kind {
+    Call,
+    Filt,
+    Seq,
+    Repeat,
+    BufferRepeat,
+    Loop,
+    While,
+    Switch,
+    Choose,
+    Weave,
+    Sub
+  };
   Kind kind = Kind::Seq;
-  std::string callee;          // Call/Filt: d0.next, k3, print; Sub: the program's name
-  std::vector<KwArg> kwargs;   // Call/Filt
-  int64_t count = 0;           // Repeat/BufferRepeat: the count; Weave: n_required
-  std::vector<Elem> kids;      // While: {cond, body}; Switch/Choose: the branches
-  bool caseForm = false;       // Switch/Choose: CASE(v, e)... instead of plain children
-  bool hasDefault = false;     // caseForm: the last kid is DEFAULT(e)
-  std::vector<int64_t> cases;  // caseForm: one value per non-default kid
+  std::string callee;         // Call/Filt: d0.next, k3, print; Sub: the program's name
+  std::vector<KwArg> kwargs;  // Call/Filt
+  int64_t count = 0;          // Repeat/BufferRepeat: the count; Weave: n_required
+  std::vector<Elem> kids;     // While: {cond, body}; Switch/Choose: the branches
+  bool caseForm = false;      // Switch/Choose: CASE(v, e)... instead of plain children
+  bool hasDefault = false;    // caseForm: the last kid is DEFAULT(e)
+  std::vector<int64_t> cases; // caseForm: one value per non-default kid
 
   static Elem call(std::string callee, std::vector<KwArg> kw = {}) {
     Elem e;

@@ -157,8 +157,8 @@ std::optional<Program> candidate(const Program &p, size_t i) {
 
 } // namespace
 
-Program shrink(Program prog, const std::function<bool(const Program &)> &stillFails,
-               int maxTries, ShrinkStats &stats) {
+Program shrink(Program prog, const std::function<bool(const Program &)> &stillFails, int maxTries,
+               ShrinkStats &stats) {
   bool progress = true;
   while (progress && stats.tries < maxTries) {
     progress = false;

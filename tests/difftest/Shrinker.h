@@ -18,7 +18,7 @@ struct ShrinkStats {
 /// children or by a print, lower a count or n_required, inline a
 /// sub-program use, drop a kernel statement, drop unused declarations.
 /// Stops after `maxTries` candidates.
-Program shrink(Program prog, const std::function<bool(const Program &)> &stillFails,
-               int maxTries, ShrinkStats &stats);
+Program shrink(Program prog, const std::function<bool(const Program &)> &stillFails, int maxTries,
+               ShrinkStats &stats);
 
 } // namespace kiln::difftest
