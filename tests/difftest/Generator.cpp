@@ -47,7 +47,10 @@ private:
   Elem batchProducer(unsigned depth, int64_t minRows);
   std::vector<Elem> batchConsumer(int64_t rows);
   Elem whileUnit(unsigned depth);
-  Elem switchUnit(unsigned depth);
+  /// valued: every branch makes a row and there is a DEFAULT, so the
+  /// SWITCH passes a row on.
+  Elem switchUnit(unsigned depth, bool valued = false);
+  Elem nestedBuffer(unsigned depth);
   Elem weaveUnit(unsigned depth);
   void maybePrint(std::vector<Elem> &seq);
   /// FILT of a method with a result: half the time the scalar one, whose
@@ -223,7 +226,16 @@ Elem Generator::leafUnit(unsigned depth) {
     return Elem::seq(std::move(seq));
   }
   case 3: {
-    std::vector<Elem> seq{rowProducer(depth)};
+    if (rng_.chance(1, 5))
+      return nestedBuffer(depth);
+    std::vector<Elem> seq;
+    if (rng_.chance(1, 4)) {
+      // A SWITCH with a value: CASEs and a DEFAULT that all make a row.
+      Elem sw = switchUnit(depth, true);
+      seq = std::move(sw.kids);
+    } else {
+      seq.push_back(rowProducer(depth));
+    }
     if (rng_.chance(1, 2))
       seq.push_back(Elem::filt(rowMapKernel()));
     seq.push_back(Elem::filt(rng_.chance(1, 2) ? "print" : "log"));
@@ -343,11 +355,11 @@ Elem Generator::whileUnit(unsigned depth) {
   return Elem::withKids(Kind::While, 0, {cond, unit(depth + 1)});
 }
 
-Elem Generator::switchUnit(unsigned depth) {
+Elem Generator::switchUnit(unsigned depth, bool valued) {
   Elem sw;
   sw.kind = rng_.chance(1, 2) ? Kind::Switch : Kind::Choose;
   int64_t n = rng_.range(1, 3);
-  sw.caseForm = rng_.chance(1, 2);
+  sw.caseForm = valued || rng_.chance(1, 2);
   if (sw.caseForm) {
     // Distinct case values in [0, D + 1]; the selector is in [0, D].
     std::vector<int64_t> vals;
@@ -356,11 +368,30 @@ Elem Generator::switchUnit(unsigned depth) {
     for (size_t i = vals.size(); i > 1; --i)
       std::swap(vals[i - 1], vals[size_t(rng_.below(int64_t(i)))]);
     sw.cases.assign(vals.begin(), vals.begin() + n);
-    sw.hasDefault = rng_.chance(1, 2);
+    sw.hasDefault = valued || rng_.chance(1, 2);
   }
   for (int64_t i = 0; i < n + (sw.hasDefault ? 1 : 0); ++i)
-    sw.kids.push_back(unit(depth + 1));
+    sw.kids.push_back(valued ? rowProducer(depth + 1) : unit(depth + 1));
   return Elem::seq({Elem::call(dataset() + ".next"), Elem::filt(selectorKernel()), sw});
+}
+
+// A buffer of buffers, f32[n, k, D], into print or a kernel reducing it.
+Elem Generator::nestedBuffer(unsigned depth) {
+  int64_t k = rng_.range(1, 3);
+  Elem inner = Elem::withKids(Kind::BufferRepeat, k, {rowProducer(depth + 2)});
+  std::vector<Elem> seq{Elem::withKids(Kind::BufferRepeat, rng_.range(1, 3), {inner})};
+  if (rng_.chance(1, 2)) {
+    std::string t = "f32[?, " + num(k) + ", " + num(d_) + "]";
+    std::string name = addKernel("kn", "p0: Tensor, x: " + t,
+                                 {"p0.value += 0.125 * tanh(" +
+                                  pick({"sum(sum(x, axis=0), axis=0)", "mean(max(x, axis=1), axis=0)",
+                                        "min(sum(x, axis=-2), axis=0)"}) +
+                                  ")"},
+                                 "sum(x)");
+    seq.push_back(Elem::filt(name, {{"p0", pickStates(1)[0]}}));
+  }
+  seq.push_back(Elem::filt("print"));
+  return Elem::seq(std::move(seq));
 }
 
 Elem Generator::weaveUnit(unsigned depth) {
