@@ -13,6 +13,8 @@
 #include "Generator.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <string>
 
 namespace kiln::difftest {
@@ -76,6 +78,7 @@ private:
   std::string pick(std::initializer_list<const char *> xs) {
     return *(xs.begin() + rng_.below(int64_t(xs.size())));
   }
+  std::string floatLiteral();
   std::string dimType() const { return "f32[" + num(d_) + "]"; }
   std::string batchType() const { return "f32[?, " + num(d_) + "]"; }
 
@@ -313,7 +316,7 @@ std::vector<Elem> Generator::batchConsumer(int64_t rows) {
     valueMethod(out, "km.inertia", "km.assign");
   } else if (r == 4 && rbm_) {
     if (rng_.chance(1, 2))
-      out.push_back(Elem::filt("rbm.cd1_update", {{"lr", pick({"0.05", "0.1", "0.25"})}}));
+      out.push_back(Elem::filt("rbm.cd1_update", {{"lr", floatLiteral()}}));
     else
       out.push_back(Elem::filt("rbm.cd1"));
   } else if (r == 5 && rbm_) {
@@ -459,9 +462,28 @@ std::string Generator::vecLeaf(const KernelEnv &env) {
   }
 }
 
+// A number for a kernel constant or keyword: usually a plain one, sometimes
+// a random f32 with all its digits or an edge case of printing (exponents,
+// subnormals, -0), so the round trip checks the printer's shortest form.
+std::string Generator::floatLiteral() {
+  switch (rng_.below(6)) {
+  case 0: {
+    float f = std::ldexp(float(rng_.below(1 << 24)) / float(1 << 24), int(rng_.range(-8, 1)));
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", rng_.chance(1, 2) ? -f : f);
+    return buf;
+  }
+  case 1:
+    return pick({"1e-7", "2.5e-5", "-0.0", "1.17549435e-38", "1.4e-45", "0.1", "0.3",
+                 "16777217", "3.0e2", "0.000123"});
+  default:
+    return pick({"0.5", "2", "-1.5", "0.25", "-0.75", "0.05"});
+  }
+}
+
 std::string Generator::scalarExpr(const KernelEnv &env, unsigned depth) {
   switch (rng_.below(6)) {
-  case 0: return pick({"0.5", "2", "-1.5", "0.25"});
+  case 0: return floatLiteral();
   case 1:
     if (!env.batch.empty())
       return "rows(" + env.batch + ")";
@@ -488,7 +510,7 @@ std::string Generator::vecExpr(const KernelEnv &env, unsigned depth) {
   }
   case 8: return a + " / (1 + abs(" + vecExpr(env, depth + 1) + "))";
   case 9: return "tanh(" + scalarExpr(env, depth + 1) + ") * " + a;
-  default: return pick({"0.5", "2", "-0.75"}) + " * " + a;
+  default: return floatLiteral() + " * " + a;
   }
 }
 
@@ -588,6 +610,13 @@ std::string Generator::stateKernel(std::vector<KwArg> &kwargs) {
     kwargs.push_back({"r", "rbm"});
   }
   std::vector<std::string> body = updates(env);
+  if (rng_.chance(1, 3)) {
+    // A number keyword: a constant operand printed by the notation's
+    // literal printer (not the kernel expression printer).
+    params += ", a: f32";
+    kwargs.push_back({"a", floatLiteral()});
+    body.push_back("p0.value += 0.125 * tanh(a)");
+  }
   std::string result;
   if (body.empty() || rng_.chance(1, 3))
     result = rng_.chance(1, 2) ? vecExpr(env, 0) : scalarExpr(env, 0);
