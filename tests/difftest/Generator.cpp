@@ -90,7 +90,7 @@ private:
   bool pca_ = false, km_ = false, rbm_ = false, lr_ = false;
   int fuel_ = 0, counters_ = 0, kernelIds_ = 0, msgIds_ = 0;
   std::vector<std::string> rowMaps_, batchKernels_, selectors_;
-  std::string whileKernel_, scalarKernel_;
+  std::string whileKernel_, scalarKernel_, anyShapeKernel_;
   std::vector<int> subUses_;
 };
 
@@ -126,6 +126,9 @@ Program Generator::run() {
     p_.components.push_back({name, "Tensor", kw});
     tensors_.push_back(name);
   }
+  if (opts_.mixedShapes)
+    p_.components.push_back(
+        {"tm", "Tensor", {{"shape", "[" + num(d_ + 1) + ", " + num(d_) + "]"}, {"init", "\"ones\""}}});
   if ((pca_ = rng_.chance(1, 2)))
     p_.components.push_back(
         {"pca", "PCA", {{"dims", num(rng_.range(1, d_))}, {"inputs", num(d_)}}});
@@ -245,6 +248,13 @@ Elem Generator::leafUnit(unsigned depth) {
     return Elem::seq(std::move(seq));
   }
   case 4:
+    if (opts_.mixedShapes && rng_.chance(1, 2)) {
+      if (anyShapeKernel_.empty())
+        anyShapeKernel_ = addKernel("kany", "p0: Tensor",
+                                    {"p0.value *= 0.5", "p0.value += 0.125 * tanh(p0.value)"}, "");
+      return Elem::call(anyShapeKernel_, {{"p0", rng_.chance(1, 2) ? "tm" : pickStates(1)[0]}});
+    }
+    [[fallthrough]];
   case 5: {
     std::vector<KwArg> kw;
     std::string k = stateKernel(kw);

@@ -34,6 +34,10 @@ struct GeneratorOptions {
   bool weave = true;     // generate WEAVE (and LOOP, which only occurs as a weave's child)
   unsigned maxDepth = 4; // nesting of compound elements
   int fuel = 28;         // roughly the number of elements
+  /// Also a Tensor of another rank, updated by a shape-agnostic kernel that
+  /// gets both kinds: notation.md promises one instantiation per distinct
+  /// field types (issue #10 says kiln types it from one instance).
+  bool mixedShapes = false;
 };
 
 /// The program of `seed`: the same on every machine.

@@ -3,7 +3,7 @@
 //   kiln_difftest --seed S --count N [--oracle NAME] [--minimize] [--out DIR]
 //                 [--verbose] [--no-weave] [--weave-strict] [--no-jit]
 //                 [--pairs N] [--jit-every N] [--fuel N] [--max-steps N] [--print]
-//                 [--self-check HOOK]
+//                 [--self-check HOOK] [--mixed-shapes]
 //                 [--replay FILE...]
 //
 // Program i of a run is generateProgram(S + i): `--seed S+i --count 1`
@@ -34,6 +34,7 @@ struct Options {
   int64_t count = 100;
   std::string oracle;
   bool print = false; // print the programs instead of checking them
+  bool mixedShapes = false; // GeneratorOptions::mixedShapes
   // Inject this hook into every compared configuration and require a
   // finding for nine in ten programs (the oracles must see a difference).
   std::string selfCheck;
@@ -51,7 +52,7 @@ int usage(const std::string &msg) {
             << "usage: kiln_difftest [--seed S] [--count N] [--oracle NAME] [--minimize] "
                "[--out DIR] [--verbose] [--no-weave] [--weave-strict] [--no-jit] [--pairs N] "
                "[--jit-every N] [--fuel N] [--max-steps N] [--print] [--self-check HOOK] "
-               "[--replay FILE...]\n";
+               "[--mixed-shapes] [--replay FILE...]\n";
   return 2;
 }
 
@@ -154,6 +155,8 @@ int main(int argc, char **argv) {
       o.verbose = true;
     } else if (a == "--no-weave") {
       o.weave = false;
+    } else if (a == "--mixed-shapes") {
+      o.mixedShapes = true;
     } else if (a == "--weave-strict") {
       o.weaveStrict = true;
     } else if (a == "--no-jit") {
@@ -199,6 +202,7 @@ int main(int argc, char **argv) {
   GeneratorOptions go;
   go.weave = o.weave;
   go.fuel = o.fuel;
+  go.mixedShapes = o.mixedShapes;
 
   CheckStats stats;
   int64_t programs = 0, weavePrograms = 0, findings = 0;
