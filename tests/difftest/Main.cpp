@@ -280,8 +280,11 @@ int main(int argc, char **argv) {
       if (!stem.empty() && o.minimize && k == 0) {
         ShrinkStats ss;
         OracleOptions one = oo;
-        one.only = f.oracle == "valid" ? "run" : f.oracle;
-        one.onlyConfig = f.oracle == "opt" || f.oracle == "resume" ? f.config : "";
+        // A run that did not end belongs to whichever oracle made that
+        // configuration: all oracles, restricted to the configuration.
+        bool anyOracle = f.oracle == "valid" || f.oracle == "run";
+        one.only = anyOracle ? "" : f.oracle;
+        one.onlyConfig = anyOracle || f.oracle == "opt" || f.oracle == "resume" ? f.config : "";
         std::string key = f.key();
         Program small = shrink(
             prog,
@@ -310,7 +313,7 @@ int main(int argc, char **argv) {
     std::cout << "kiln_difftest: " << programs << " programs (" << weavePrograms << " with WEAVE), "
               << stats.runs << " runs, " << findings << " finding" << (findings == 1 ? "" : "s")
               << ", " << stats.weaveExpected
-              << " WEAVE differences across pipelines (expected until program-step semantics)"
+              << " WEAVE differences (expected until program-step semantics)"
               << ", " << secs << " s (" << (secs > 0 ? double(programs) / secs : 0.0)
               << " programs/s)\n";
   if (!o.selfCheck.empty()) {

@@ -245,7 +245,15 @@ std::vector<Finding> checkProgram(Runner &runner, const std::string &text, bool 
     if (c.label != "-O0" && !opts.injectHook.empty())
       c.hooks.push_back(opts.injectHook);
     RunResult r = runner.run(text, c);
-    if (!r.ok())
+    if (r.ok())
+      return r;
+    // Today a WEAVE turn is one instruction, so woven children that update
+    // one component inside kernel calls can lose an update (both load, both
+    // store), e.g. a PCA's count, and a later finalize then fails: a run-time
+    // error of a WEAVE program is today's semantics, not a finding.
+    if (r.outcome == Outcome::RuntimeError && weave && !opts.weaveStrict)
+      ++stats.weaveExpected;
+    else
       findings.push_back({r.outcome == Outcome::CompileError && c.label == "-O0" ? "valid" : "run",
                           c.label, r.outcomeText()});
     return r;
