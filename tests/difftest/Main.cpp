@@ -300,7 +300,7 @@ int main(int argc, char **argv) {
         line += ", minimized (" + std::to_string(small.size()) + " elements, " +
                 std::to_string(ss.tries) + " tries) " + stem + ".min.kiln";
       }
-      std::cout << "finding: " << line << "\n";
+      std::cout << "finding: " << line << std::endl; // long runs: seen at once
       ++findings;
     }
   }
