@@ -1,5 +1,6 @@
 #include "Shrinker.h"
 
+#include <cctype>
 #include <optional>
 
 namespace kiln::difftest {
@@ -51,6 +52,36 @@ bool used(const std::string &text, const std::string &name) {
     pos = end;
   }
   return n > 1;
+}
+
+// The ways to simplify kernel text `s` by one call: `f(a, ...)` -> `a`
+// (the first argument, at top level). Candidates that no longer type-check
+// are invalid programs, which the oracle rejects.
+std::vector<std::string> simplerExprs(const std::string &s) {
+  std::vector<std::string> out;
+  for (size_t open = s.find('('); open != std::string::npos; open = s.find('(', open + 1)) {
+    size_t start = open;
+    while (start > 0 && (std::isalnum(uint8_t(s[start - 1])) || s[start - 1] == '_'))
+      --start;
+    int depth = 0;
+    size_t firstEnd = std::string::npos, close = std::string::npos;
+    for (size_t j = open; j < s.size(); ++j) {
+      if (s[j] == '(' || s[j] == '[')
+        ++depth;
+      else if (s[j] == ')' || s[j] == ']') {
+        if (--depth == 0) {
+          close = j;
+          break;
+        }
+      } else if (s[j] == ',' && depth == 1 && firstEnd == std::string::npos)
+        firstEnd = j;
+    }
+    if (close == std::string::npos)
+      break;
+    std::string arg = s.substr(open + 1, (firstEnd == std::string::npos ? close : firstEnd) - open - 1);
+    out.push_back(s.substr(0, start) + arg + s.substr(close + 1));
+  }
+  return out;
 }
 
 // Candidate `i` of program p, or nullopt past the last one. Candidates are
@@ -150,6 +181,20 @@ std::optional<Program> candidate(const Program &p, size_t i) {
       Program q = p;
       q.kernels[k].result.clear();
       return q;
+    }
+  }
+  // Simplify a kernel expression by one call.
+  for (size_t k = 0; k < p.kernels.size(); ++k) {
+    const Kernel &kernel = p.kernels[k];
+    for (size_t st = 0; st <= kernel.updates.size(); ++st) {
+      const std::string &text = st < kernel.updates.size() ? kernel.updates[st] : kernel.result;
+      std::vector<std::string> simpler = simplerExprs(text);
+      if (idx < simpler.size()) {
+        Program q = p;
+        (st < kernel.updates.size() ? q.kernels[k].updates[st] : q.kernels[k].result) = simpler[idx];
+        return q;
+      }
+      idx -= simpler.size();
     }
   }
   return std::nullopt;
