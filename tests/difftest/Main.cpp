@@ -33,7 +33,7 @@ struct Options {
   uint64_t seed = 1;
   int64_t count = 100;
   std::string oracle;
-  bool print = false; // print the programs instead of checking them
+  bool print = false;       // print the programs instead of checking them
   bool mixedShapes = false; // GeneratorOptions::mixedShapes
   // Inject this hook into every compared configuration and require a
   // finding for nine in ten programs (the oracles must see a difference).
@@ -105,8 +105,24 @@ int main(int argc, char **argv) {
       n = x;
       return true;
     };
+    // Switches: the option sets its flag.
+    const struct {
+      const char *name;
+      bool *flag;
+      bool value;
+    } switches[] = {{"--minimize", &o.minimize, true},        {"--print", &o.print, true},
+                    {"--verbose", &o.verbose, true},          {"--no-weave", &o.weave, false},
+                    {"--weave-strict", &o.weaveStrict, true}, {"--no-jit", &o.jit, false},
+                    {"--mixed-shapes", &o.mixedShapes, true}};
+    bool isSwitch = false;
+    for (const auto &sw : switches)
+      if (a == sw.name) {
+        *sw.flag = sw.value;
+        isSwitch = true;
+      }
+    if (isSwitch)
+      continue;
     int64_t n = 0;
-    std::string v;
     if (a == "--seed") {
       if (!number(n))
         return usage("--seed needs a number");
@@ -137,8 +153,6 @@ int main(int argc, char **argv) {
     } else if (a == "--out") {
       if (!value(o.out))
         return usage("--out needs a folder");
-    } else if (a == "--minimize") {
-      o.minimize = true;
     } else if (a == "--fuel") {
       if (!number(n) || n == 0)
         return usage("--fuel needs a positive number");
@@ -146,21 +160,9 @@ int main(int argc, char **argv) {
     } else if (a == "--self-check") {
       if (!value(o.selfCheck))
         return usage("--self-check needs a hook, e.g. 'after FILT(*): CALL(print)'");
-    } else if (a == "--print") {
-      o.print = true;
     } else if (a == "--jit-every") {
       if (!number(o.jitEvery) || o.jitEvery == 0)
         return usage("--jit-every needs a positive number");
-    } else if (a == "--verbose") {
-      o.verbose = true;
-    } else if (a == "--no-weave") {
-      o.weave = false;
-    } else if (a == "--mixed-shapes") {
-      o.mixedShapes = true;
-    } else if (a == "--weave-strict") {
-      o.weaveStrict = true;
-    } else if (a == "--no-jit") {
-      o.jit = false;
     } else if (a == "--replay") {
       while (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0)
         o.replay.push_back(args[++i]);
