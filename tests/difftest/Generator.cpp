@@ -128,7 +128,9 @@ Program Generator::run() {
   }
   if (opts_.mixedShapes)
     p_.components.push_back(
-        {"tm", "Tensor", {{"shape", "[" + num(d_ + 1) + ", " + num(d_) + "]"}, {"init", "\"ones\""}}});
+        {"tm",
+         "Tensor",
+         {{"shape", "[" + num(d_ + 1) + ", " + num(d_) + "]"}, {"init", "\"ones\""}}});
   if ((pca_ = rng_.chance(1, 2)))
     p_.components.push_back(
         {"pca", "PCA", {{"dims", num(rng_.range(1, d_))}, {"inputs", num(d_)}}});
@@ -395,12 +397,13 @@ Elem Generator::nestedBuffer(unsigned depth) {
   std::vector<Elem> seq{Elem::withKids(Kind::BufferRepeat, rng_.range(1, 3), {inner})};
   if (rng_.chance(1, 2)) {
     std::string t = "f32[?, " + num(k) + ", " + num(d_) + "]";
-    std::string name = addKernel("kn", "p0: Tensor, x: " + t,
-                                 {"p0.value += 0.125 * tanh(" +
-                                  pick({"sum(sum(x, axis=0), axis=0)", "mean(max(x, axis=1), axis=0)",
-                                        "min(sum(x, axis=-2), axis=0)"}) +
-                                  ")"},
-                                 "sum(x)");
+    std::string name =
+        addKernel("kn", "p0: Tensor, x: " + t,
+                  {"p0.value += 0.125 * tanh(" +
+                   pick({"sum(sum(x, axis=0), axis=0)", "mean(max(x, axis=1), axis=0)",
+                         "min(sum(x, axis=-2), axis=0)"}) +
+                   ")"},
+                  "sum(x)");
     seq.push_back(Elem::filt(name, {{"p0", pickStates(1)[0]}}));
   }
   seq.push_back(Elem::filt("print"));
@@ -484,10 +487,9 @@ std::string Generator::floatLiteral() {
     return buf;
   }
   case 1:
-    return pick({"1e-7", "2.5e-5", "-0.0", "1.17549435e-38", "1.4e-45", "0.1", "0.3",
-                 "16777217", "3.0e2", "0.000123"});
-  default:
-    return pick({"0.5", "2", "-1.5", "0.25", "-0.75", "0.05"});
+    return pick({"1e-7", "2.5e-5", "-0.0", "1.17549435e-38", "1.4e-45", "0.1", "0.3", "16777217",
+                 "3.0e2", "0.000123"});
+  default: return pick({"0.5", "2", "-1.5", "0.25", "-0.75", "0.05"});
   }
 }
 

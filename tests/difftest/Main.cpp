@@ -40,7 +40,8 @@ struct Options {
   std::string selfCheck;
   int fuel = GeneratorOptions().fuel; // about the number of elements of a program
   int64_t jitEvery = 1; // the jit oracle on every n-th program (it compiles with LLVM: slow)
-  bool minimize = false, verbose = false, weave = true, weaveStrict = false, jit = true;
+  bool minimize = false, verbose = false, weave = true, jit = true;
+  bool weaveStrict = kWeaveStrictByDefault;
   unsigned pairs = 3;
   int64_t maxSteps = int64_t(1) << 22;
   std::string out;

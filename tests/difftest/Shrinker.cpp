@@ -78,7 +78,8 @@ std::vector<std::string> simplerExprs(const std::string &s) {
     }
     if (close == std::string::npos)
       break;
-    std::string arg = s.substr(open + 1, (firstEnd == std::string::npos ? close : firstEnd) - open - 1);
+    std::string arg =
+        s.substr(open + 1, (firstEnd == std::string::npos ? close : firstEnd) - open - 1);
     out.push_back(s.substr(0, start) + arg + s.substr(close + 1));
   }
   return out;
@@ -191,7 +192,8 @@ std::optional<Program> candidate(const Program &p, size_t i) {
       std::vector<std::string> simpler = simplerExprs(text);
       if (idx < simpler.size()) {
         Program q = p;
-        (st < kernel.updates.size() ? q.kernels[k].updates[st] : q.kernels[k].result) = simpler[idx];
+        (st < kernel.updates.size() ? q.kernels[k].updates[st] : q.kernels[k].result) =
+            simpler[idx];
         return q;
       }
       idx -= simpler.size();
