@@ -13,9 +13,14 @@
 //     of a component type may not write at all;
 //   - random draws get seed = the seed of the kernel's component (self, or
 //     the component bound to its first component parameter) and a fresh
-//     stream number each.
+//     stream number each;
+//   - `grad(loss, [x, c.F])` emits the adjoint ops after the loss's
+//     (frontend/Grad.h); `softmax`, `log_softmax` and `keepdims=true`
+//     expand into reductions, reshapes and elementwise ops.
 #include <map>
+#include <unordered_set>
 
+#include "frontend/Grad.h"
 #include "frontend/LoweringContext.h"
 #include "frontend/Parser.h"
 #include "frontend/ProgramPrinter.h"
@@ -64,9 +69,24 @@ public:
         continue;
       }
       if (s.kind == Stmt::Kind::Assign) {
-        auto p = env.find(s.name);
-        if (p != env.end() && p->second.kind == KValue::Kind::Handle)
-          return ctx_.error(s.loc, "cannot assign to component '" + s.name + "'");
+        std::vector<std::string> names = {s.name};
+        names.insert(names.end(), s.moreNames.begin(), s.moreNames.end());
+        for (const std::string &n : names) {
+          auto p = env.find(n);
+          if (p != env.end() && p->second.kind == KValue::Kind::Handle)
+            return ctx_.error(s.loc, "cannot assign to component '" + n + "'");
+        }
+        if (names.size() > 1) {
+          const Expr &e = s.values.at(0);
+          if (e.kind != Expr::Kind::Call || e.name != "grad")
+            return ctx_.error(e.loc, "only grad(...) gives several values; assign one name");
+          auto gs = grad(e, names.size());
+          if (!gs)
+            return false;
+          for (size_t j = 0; j < names.size(); ++j)
+            env[names[j]] = val((*gs)[j]);
+          continue;
+        }
         auto v = eval(s.values.at(0));
         if (!v)
           return false;
@@ -409,27 +429,52 @@ private:
       return val(b_.binary(f == "max" ? OpKind::Max : f == "min" ? OpKind::Min : OpKind::Pow, x, y));
     }
     if (auto r = reductions.find(f); r != reductions.end()) {
-      if (!noKwargs({"axis"}) || !arity(1))
+      if (!noKwargs({"axis", "keepdims"}) || !arity(1))
         return std::nullopt;
       auto v = arg(0);
       if (!v)
         return std::nullopt;
       Value *x = materialize(*v, ElemType::F32, e.args[0].loc);
       std::optional<int64_t> axis;
-      for (const auto &[k, av] : e.kwargs) {
-        axis = intArg(av, "axis");
-        if (!axis)
-          return std::nullopt;
-        if (*axis < 0)
-          *axis += x->type().rank();
-      }
-      std::string why;
-      if (!ir::reduceType(x->type(), axis, r->second == OpKind::ReduceArgmax, &why)) {
-        ctx_.error(e.loc, f + ": " + why);
+      bool keepdims = false;
+      if (!reductionKwargs(e, x, axis, keepdims))
         return std::nullopt;
-      }
+      return reduce(r->second, x, axis, keepdims, e.loc, f);
+    }
+    if (f == "softmax" || f == "log_softmax") {
+      if (!noKwargs({"axis"}) || !arity(1))
+        return std::nullopt;
+      Value *x = floatArg(0);
+      if (!x)
+        return std::nullopt;
+      std::optional<int64_t> axis;
+      bool keepdims = true;
+      if (!reductionKwargs(e, x, axis, keepdims))
+        return std::nullopt;
+      if (!axis && x->type().rank() > 0)
+        axis = x->type().rank() - 1; // the last axis by default
+      // Stable: exp(x - max) never overflows. The max is a constant for
+      // grad (its gradient cancels out), which keeps the adjoint short.
+      auto m = reduce(OpKind::ReduceMax, x, axis, true, e.loc, f);
+      if (!m)
+        return std::nullopt;
+      noGrad_.insert(m->value);
       b_.setLoc(e.loc);
-      return val(b_.reduce(r->second, x, axis));
+      Value *shifted = b_.binary(OpKind::Sub, x, m->value);
+      Value *ex = b_.unary(OpKind::Exp, shifted);
+      auto total = reduce(OpKind::ReduceSum, ex, axis, true, e.loc, f);
+      if (!total)
+        return std::nullopt;
+      b_.setLoc(e.loc);
+      if (f == "softmax")
+        return val(b_.binary(OpKind::Div, ex, total->value));
+      return val(b_.binary(OpKind::Sub, shifted, b_.unary(OpKind::Log, total->value)));
+    }
+    if (f == "grad") {
+      auto gs = grad(e, 1);
+      if (!gs)
+        return std::nullopt;
+      return val(gs->at(0));
     }
     if (f == "rows" || f == "cols") {
       if (!noKwargs({}) || !arity(1))
@@ -548,6 +593,157 @@ private:
     return std::nullopt;
   }
 
+  /// axis= (negative counts from the end) and keepdims= of a reduction.
+  bool reductionKwargs(const Expr &e, Value *x, std::optional<int64_t> &axis, bool &keepdims) {
+    for (const auto &[k, av] : e.kwargs) {
+      if (k == "keepdims") {
+        bool isBool = av.kind == Expr::Kind::Name &&
+                      (av.name == "true" || av.name == "false" || av.name == "True" ||
+                       av.name == "False");
+        if (!isBool)
+          return ctx_.error(av.loc, "keepdims must be true or false");
+        keepdims = av.name == "true" || av.name == "True";
+        continue;
+      }
+      axis = intArg(av, "axis");
+      if (!axis)
+        return false;
+      if (*axis < 0)
+        *axis += x->type().rank();
+    }
+    return true;
+  }
+
+  /// A reduction; keepdims reshapes the result to x's rank with 1 in the
+  /// reduced axes.
+  std::optional<KValue> reduce(OpKind kind, Value *x, std::optional<int64_t> axis,
+                               bool keepdims, const SourceLoc &loc, const std::string &f) {
+    std::string why;
+    auto t = ir::reduceType(x->type(), axis, kind == OpKind::ReduceArgmax, &why);
+    if (!t) {
+      ctx_.error(loc, f + ": " + why);
+      return std::nullopt;
+    }
+    b_.setLoc(loc);
+    Value *r = b_.reduce(kind, x, axis);
+    if (!keepdims || x->type().rank() == 0)
+      return val(r);
+    std::vector<int64_t> dims = x->type().dims();
+    size_t dynamic = 0;
+    for (size_t i = 0; i < dims.size(); ++i) {
+      if (!axis || static_cast<int64_t>(i) == *axis)
+        dims[i] = 1;
+      dynamic += dims[i] == ir::kDynamic;
+    }
+    if (dynamic > 1) {
+      ctx_.error(loc, f + ": keepdims needs a result with at most one '?' dimension, got " +
+                          Type::shaped(t->elem(), dims).str());
+      return std::nullopt;
+    }
+    return val(b_.reshape(r, Type::shaped(t->elem(), dims)));
+  }
+
+  /// grad(loss, x) or grad(loss, [x1, ..., xn]) with n == `count`: the
+  /// gradients of the scalar loss with respect to each x (names of values or
+  /// component fields c.F), as tensor ops after the loss's.
+  std::optional<std::vector<Value *>> grad(const Expr &e, size_t count) {
+    for (const auto &[k, v] : e.kwargs) {
+      ctx_.error(v.loc, "unknown keyword argument '" + k + "' for grad");
+      return std::nullopt;
+    }
+    if (e.args.size() != 2) {
+      ctx_.error(e.loc, "grad takes 2 arguments (a scalar loss and the list of what to "
+                        "differentiate with respect to), got " + std::to_string(e.args.size()));
+      return std::nullopt;
+    }
+    const Expr &wrt = e.args[1];
+    std::vector<const Expr *> wrts;
+    if (wrt.kind == Expr::Kind::List)
+      for (const Expr &w : wrt.args)
+        wrts.push_back(&w);
+    else
+      wrts.push_back(&wrt);
+    if (wrts.empty()) {
+      ctx_.error(wrt.loc, "grad needs at least one variable to differentiate with respect to");
+      return std::nullopt;
+    }
+    if (wrts.size() != count) {
+      ctx_.error(e.loc, count == 1 ? "grad of " + std::to_string(wrts.size()) +
+                                         " variables gives " + std::to_string(wrts.size()) +
+                                         " values: assign them with 'g1, g2, ... = grad(...)'"
+                                   : "grad of " + std::to_string(wrts.size()) + " variable" +
+                                         (wrts.size() == 1 ? "" : "s") + " gives as many values, "
+                                         "assigned here to " + std::to_string(count) + " names");
+      return std::nullopt;
+    }
+    auto loss = eval(e.args[0]);
+    if (!loss || !tensorValue(*loss, e.args[0].loc, "grad"))
+      return std::nullopt;
+    if (loss->kind == KValue::Kind::Number) {
+      ctx_.error(e.args[0].loc, "grad: the loss is a constant number");
+      return std::nullopt;
+    }
+    const Type &lt = loss->value->type();
+    if (!lt.isScalar() || !isFloat(lt.elem())) {
+      ctx_.error(e.args[0].loc, "grad: the loss must be a float scalar, got " + lt.str() +
+                                    " (reduce it, e.g. with sum or mean)");
+      return std::nullopt;
+    }
+    std::vector<GradTarget> targets;
+    for (const Expr *w : wrts) {
+      GradTarget t;
+      if (w->kind == Expr::Kind::Name) {
+        auto v = lookupName(w->name, w->loc);
+        if (!v)
+          return std::nullopt;
+        if (v->kind != KValue::Kind::Value) {
+          ctx_.error(w->loc, "grad: '" + w->name + "' is " +
+                                 (v->kind == KValue::Kind::Handle ? "a component; name one of "
+                                                                    "its fields, e.g. " +
+                                                                        w->name + ".<field>"
+                                                                  : "a number, not a tensor"));
+          return std::nullopt;
+        }
+        t.value = v->value;
+      } else if (w->kind == Expr::Kind::Field && w->args.at(0).kind == Expr::Kind::Name &&
+                 w->name != "T") {
+        auto h = lookupName(w->args[0].name, w->args[0].loc);
+        if (!h)
+          return std::nullopt;
+        if (h->kind != KValue::Kind::Handle) {
+          ctx_.error(w->loc, "grad: '" + w->args[0].name + "' is not a component");
+          return std::nullopt;
+        }
+        if (!field(*h, w->name, w->loc))
+          return std::nullopt;
+        t.handle = h->value;
+        t.field = w->name;
+      } else {
+        ctx_.error(w->loc, "grad differentiates with respect to names of values or component "
+                           "fields (x, c.F), not an expression");
+        return std::nullopt;
+      }
+      if (t.value && !(t.value->type().isNumeric() && isFloat(t.value->type().elem()))) {
+        ctx_.error(w->loc, "grad: '" + printExpr(*w) + "' is " + t.value->type().str() +
+                               "; only float values have gradients");
+        return std::nullopt;
+      }
+      targets.push_back(t);
+    }
+    b_.setLoc(e.loc);
+    GradResult r = emitGradients(b_, loss->value, targets, noGrad_);
+    if (r.unreached >= 0) {
+      const Expr &w = *wrts[static_cast<size_t>(r.unreached)];
+      ctx_.error(w.loc, "grad: the loss does not depend on '" + printExpr(w) + "'");
+      return std::nullopt;
+    }
+    if (!r.error.empty()) {
+      ctx_.error(e.loc, r.error);
+      return std::nullopt;
+    }
+    return r.grads;
+  }
+
   std::optional<KValue> transpose(const KValue &v, const SourceLoc &loc) {
     if (v.kind != KValue::Kind::Value) {
       ctx_.error(loc, "'.T' needs a rank-2 tensor");
@@ -638,6 +834,8 @@ private:
   ir::Builder &b_;
   const KernelDef &k_;
   unsigned depth_ = 0;
+  std::unordered_set<const Value *> noGrad_; // values grad treats as constants
+
 };
 
 std::vector<ir::StateFieldSchema> *LoweringContext::joinedFields(const std::string &typeName) {

@@ -784,6 +784,12 @@ bool Parser::parseStmt(Stmt &s) {
     take();
   } else {
     s.kind = Stmt::Kind::Assign;
+    while (at(Tok::Comma)) { // g_w, g_b = grad(loss, [w.value, b.value])
+      take();
+      if (!at(Tok::Ident))
+        return expected("a local name after ','");
+      s.moreNames.push_back(take().text);
+    }
     if (!expect(Tok::Assign, "after the local name"))
       return false;
   }

@@ -62,8 +62,8 @@ bool Expr::operator==(const Expr &o) const {
 }
 
 bool Stmt::operator==(const Stmt &o) const {
-  return kind == o.kind && name == o.name && field == o.field && op == o.op &&
-         values == o.values;
+  return kind == o.kind && name == o.name && moreNames == o.moreNames && field == o.field &&
+         op == o.op && values == o.values;
 }
 
 const Decl *Program::lookup(std::string_view name) const {

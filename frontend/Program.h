@@ -163,12 +163,13 @@ struct Expr {
 
 struct Stmt {
   enum class Kind {
-    Assign, // name = value
+    Assign, // name = value, or name, more... = grad(...) (several results)
     Update, // target.field op value; op in = += -= *= /=
     Return, // return a, b
   };
   Kind kind = Kind::Assign;
-  std::string name;  // Assign: the local; Update: the component
+  std::string name;  // Assign: the (first) local; Update: the component
+  std::vector<std::string> moreNames; // Assign: the locals after the first (a, b = ...)
   std::string field; // Update
   std::string op;    // Update
   std::vector<Expr> values; // Assign/Update: one; Return: any number

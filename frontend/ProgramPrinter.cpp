@@ -160,7 +160,12 @@ std::string printKernel(const KernelDef &k) {
   for (const Stmt &s : k.body) {
     out += pad(4);
     switch (s.kind) {
-    case Stmt::Kind::Assign: out += s.name + " = " + printExpr(s.values.at(0)); break;
+    case Stmt::Kind::Assign:
+      out += s.name;
+      for (const std::string &n : s.moreNames)
+        out += ", " + n;
+      out += " = " + printExpr(s.values.at(0));
+      break;
     case Stmt::Kind::Update:
       out += s.name + "." + s.field + " " + s.op + " " + printExpr(s.values.at(0));
       break;

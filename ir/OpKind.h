@@ -40,6 +40,7 @@ enum OpTrait : uint32_t {
   kStateWrite = 1u << 12,  // writes component state
   kTensorMath = 1u << 13,  // tensor math the compiler may inline, fuse and JIT
   kCall = 1u << 14,        // calls a symbol in attribute callee
+  kStepBoundary = 1u << 15, // a program step begins: other WEAVE children may run first
 };
 
 /// Verifies the op-specific rules of one op (types, shapes, attributes).

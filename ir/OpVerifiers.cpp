@@ -337,6 +337,11 @@ bool verifyCallOp(const Operation &op, DiagnosticEngine &diag) {
     return false;
   // Every other attribute is a keyword argument of any kind.
   bool ok = symbolAttr(op, diag, "callee");
+  // bulk-read's bulk call stands for that many program steps (docs/vm.md).
+  if (const Attribute *b = op.attr("bulk_steps");
+      b && (!b->isInt() || b->getInt() < 1 || b->getInt() > kMaxBulkSteps))
+    ok = emitOpError(op, diag, "attribute 'bulk_steps' must be an integer in [1, " +
+                                   std::to_string(kMaxBulkSteps) + "]");
   for (unsigned i = 0; i < op.numResults(); ++i)
     if (op.result(i)->type().isNone())
       ok = emitOpError(op, diag, "result #" + std::to_string(i) + " has type none");
@@ -345,6 +350,20 @@ bool verifyCallOp(const Operation &op, DiagnosticEngine &diag) {
 
 bool verifyKernelCallOp(const Operation &op, DiagnosticEngine &diag) {
   return verifyCallOp(op, diag);
+}
+
+bool verifyStepOp(const Operation &op, DiagnosticEngine &diag) {
+  if (!hasTableShape(op))
+    return false;
+  // Program steps are the program's: a kernel's body, compiled or not, runs
+  // within the step of its call.
+  for (const Operation *p = op.parentOp(); p; p = p->parentOp()) {
+    if (p->is(OpKind::Fused))
+      return emitOpError(op, diag, "cannot be inside a fused op");
+    if (p->is(OpKind::Func) && p->boolAttr("kernel"))
+      return emitOpError(op, diag, "cannot be inside a kernel function");
+  }
+  return true;
 }
 
 bool verifyComponentRefOp(const Operation &op, DiagnosticEngine &diag) {

@@ -3,11 +3,16 @@
 // calls the op's hook for its type and attribute rules.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "ir/OpKind.h"
 
 namespace kiln::ir {
+
+/// The largest `bulk_steps` of a call: how many program steps one bulk read
+/// may stand for (the VM keeps step weights in 32 bits).
+inline constexpr int64_t kMaxBulkSteps = int64_t(1) << 31;
 
 /// Reports `'mnemonic' op <message>` at op.loc() and returns false, so hooks
 /// can write `return emitOpError(op, diag, "...")`.

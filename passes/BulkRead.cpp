@@ -7,7 +7,7 @@
 //     }
 //   into
 //     %n = constant N : i64
-//     %0 = call @comp.bulk(%n) : T[N, ...]
+//     %0 = call @comp.bulk(%n) {bulk_steps = N} : T[N, ...]
 //   where `bulk` is the method's bulk form (ir::MethodSchema::bulkForm) for
 //   the component's configuration, as the component catalog resolves it.
 // Needs: a component catalog in the PassContext (without one the pass does
@@ -19,9 +19,16 @@
 //   when the call has arguments or keyword arguments, when the callee is a
 //   func of the module (not a component method), or when the component type
 //   is unknown or has no bulk form.
+//   The WEAVE rule (mayMergeSteps, passes/Effects.h): the bulk call is one
+//   program step that counts as N (`bulk_steps`), so the WEAVE schedule
+//   around it stays the same (docs/vm.md), but its N reads happen at once.
+//   The pass therefore does not fire inside a WEAVE child when a sibling
+//   refers to the component (it would see the reads early) or when the child
+//   can be dropped before it finishes (it would have read fewer rows).
 #include <string>
 
 #include "ir/Builder.h"
+#include "ir/OpVerifiers.h"
 #include "passes/Effects.h"
 #include "passes/Passes.h"
 
@@ -50,13 +57,21 @@ public:
         if (op.is(OpKind::BufferRepeat))
           loops.push_back(&op);
       });
-    int64_t rewritten = 0;
-    for (Operation *loop : loops)
-      if (std::string bulk = bulkCallee(*loop, module, *ctx.catalog); !bulk.empty()) {
-        rewrite(*loop, bulk);
-        ++rewritten;
+    int64_t rewritten = 0, kept = 0;
+    for (Operation *loop : loops) {
+      std::string bulk = bulkCallee(*loop, module, *ctx.catalog);
+      if (bulk.empty() || loop->intAttr("count") > ir::kMaxBulkSteps)
+        continue;
+      if (!mayMergeSteps(*loop, bulk.substr(0, bulk.find('.')), module)) {
+        ++kept;
+        continue;
       }
+      rewrite(*loop, bulk);
+      ++rewritten;
+    }
     ctx.stats->add("loop rewritten", "loops rewritten", rewritten);
+    if (kept)
+      ctx.stats->add("loop kept (weave rule)", "loops kept (weave rule)", kept);
     return rewritten ? PassResult::Changed : PassResult::Unchanged;
   }
 
@@ -119,7 +134,8 @@ private:
     b.setLoc(read->loc().known() ? read->loc() : loop.loc());
     ir::Value *n = b.constant(static_cast<double>(loop.intAttr("count")), ir::Type::i64());
     b.setLoc(loop.loc());
-    Operation *call = b.call(bulk, {n}, {loop.result()->type()});
+    Operation *call = b.call(bulk, {n}, {loop.result()->type()},
+                             {{"bulk_steps", ir::Attribute::integer(loop.intAttr("count"))}});
     ir::replaceAllUsesWith(loop.result(), call->result(), *loop.parentRegion()->parentOp());
     loop.parentRegion()->erase(&loop);
   }

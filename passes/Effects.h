@@ -8,6 +8,9 @@
 //                 they are never deleted, merged, duplicated or reordered
 //                 among themselves
 //   writes        state_store, call, kernel_call (a call may do anything)
+//   step          `step` (a program step begins, docs/vm.md): another WEAVE
+//                 child may run there, so it counts as a read and a write of
+//                 any state; nothing moves across it (the step rule)
 //   control flow  the union of the ops nested in its regions; loop, while and
 //                 weave are also kept for their termination behaviour
 #pragma once
@@ -28,6 +31,15 @@ bool isRemovableIfUnused(ir::Operation &op);
 bool isLoop(const ir::Operation &op);
 /// v is a result or region argument of an op nested (at any depth) in `op`.
 bool isDefinedInside(const ir::Value *v, const ir::Operation &op);
+/// The WEAVE rule (docs/passes.md): a rewrite that turns several program
+/// steps of `op` on component `component` into one (bulk-read) keeps the
+/// program's meaning when, for every WEAVE around `op`, (1) no other child
+/// of that WEAVE refers to the component (a sibling would see its state
+/// between the steps) and (2) the child holding `op` cannot be dropped:
+/// fewer than n_required of its siblings can finish (a child whose region
+/// runs a `loop` never does). A func that is called from anywhere may run
+/// inside a WEAVE, so its ops never qualify.
+bool mayMergeSteps(ir::Operation &op, std::string_view component, ir::Module &module);
 /// The callee symbol name of a call / kernel_call.
 std::string_view calleeName(const ir::Operation &call);
 

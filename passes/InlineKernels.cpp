@@ -8,8 +8,12 @@
 //   built-in kernel), so after the copy they act on the caller's component.
 //   Every copied op gets attribute `origin = "<callee>"` (or keeps the origin
 //   of the call when the call itself was inlined from an outer kernel), so
-//   `fuse` can say which notation elements a group came from. Kernel funcs
-//   left without any reference are deleted.
+//   `fuse` can say which notation elements a group came from. A call that
+//   is a program step (in a func that is not a kernel, not itself copied
+//   from a kernel) leaves `step {origin = "<callee>"}` before the copied
+//   body, so the program keeps its steps (docs/vm.md): a WEAVE turn still
+//   ends before the body, not inside it, and --steps counts the same. Kernel
+//   funcs left without any reference are deleted.
 // Needs: nothing.
 // Keeps: the order of every op (the body runs where the call ran). Calls to
 //   recursive kernels, and calls with keyword arguments the func cannot bind,
@@ -20,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ir/Builder.h"
 #include "passes/Effects.h"
 #include "passes/Passes.h"
 
@@ -84,10 +89,17 @@ private:
 
   static void inlineCall(Operation &call, Operation &func) {
     std::string origin(call.stringAttr("origin"));
+    bool programStep = origin.empty() && !inKernel(call);
     if (origin.empty())
       origin = std::string(calleeName(call));
     ir::Region &body = func.region(0);
     ir::Region &into = *call.parentRegion();
+    if (programStep) {
+      ir::Builder b;
+      b.setInsertionPointBefore(&call);
+      b.setLoc(call.loc());
+      b.create(OpKind::Step, {}, {}, {{"origin", ir::Attribute::string(origin)}});
+    }
     ir::IRMapping mapping;
     for (unsigned i = 0; i < body.numArguments(); ++i)
       mapping.map(body.argument(i), call.operand(i));
@@ -103,6 +115,13 @@ private:
       into.insertBefore(&call, std::move(copy));
     }
     into.erase(&call);
+  }
+
+  static bool inKernel(const Operation &op) {
+    for (const Operation *p = op.parentOp(); p; p = p->parentOp())
+      if (p->is(OpKind::Func))
+        return p->boolAttr("kernel");
+    return false;
   }
 
   // Kernels that can reach themselves through calls.

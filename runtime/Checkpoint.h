@@ -28,8 +28,9 @@
 namespace kiln::runtime {
 
 inline constexpr char kCheckpointMagic[8] = {'K', 'I', 'L', 'N', 'C', 'K', 'P', 'T'};
-/// Version 2 added the program's source files; version 1 files still load.
-inline constexpr uint32_t kCheckpointVersion = 2;
+/// Version 2 added the program's source files; version 3 counts program
+/// steps (a step was an instruction before; 1 and 2 are refused, saying so).
+inline constexpr uint32_t kCheckpointVersion = 3;
 
 enum class SectionKind : uint32_t { Program = 1, Values = 2, VM = 3, Components = 4, Rng = 5 };
 const char *sectionName(SectionKind k);
@@ -50,8 +51,9 @@ struct CheckpointData {
   std::string entry;
   std::string irText;
   std::string programHash;
-  VM::SourceFiles sources; // the program's files (version 2), for diagnostics
-  int64_t steps = 0;
+  VM::SourceFiles sources; // the program's files, for diagnostics
+  int64_t steps = 0;        // program steps
+  int64_t instructions = 0; // VM instructions
   bool done = false;
   Fiber root;
   std::vector<ComponentRecord> components;

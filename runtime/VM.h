@@ -10,7 +10,9 @@
 // stream counters and the step count. That state is exactly what a
 // checkpoint stores (docs/checkpoint-format.md).
 //
-// One step runs one instruction; a fused op is one instruction. A run-time
+// One step is one program step: one call the program makes, with the
+// control flow around it (docs/vm.md); instructions are a finer, -O
+// dependent, debugging granularity (stepInstruction()). A run-time
 // error (a shape mismatch at a `?` dimension, a native call's error) stops
 // the VM with a diagnostic at the op's source location (status() == Error).
 #pragma once
@@ -51,17 +53,30 @@ struct Frame {
 };
 
 /// A stack of frames. The top frame of a fiber waiting on a WEAVE owns the
-/// children fibers (the stack tree); they run round-robin, one step each.
+/// children fibers (the stack tree). Children take turns of one program
+/// step each, the child with the fewest steps first (ties: the lower
+/// index), so a bulk read of N rows counts as N turns (docs/vm.md).
 struct Fiber {
   std::vector<Frame> frames; // frames[0, depth) are live; the rest keep capacity
   uint32_t depth = 0;
   bool done = false;
   bool weaving = false;
-  uint32_t next = 0;      // round-robin position among children
+  /// The fiber's current turn (the VM's current step, for the root) has
+  /// begun its program step; the next step start ends the turn.
+  bool inStep = false;
+  /// Program steps begun in this fiber, its children's included.
+  uint64_t steps = 0;
+  // ---- while weaving ----
+  int32_t current = -1;   // the child whose turn is in progress, or -1
   uint32_t nRequired = 0; // children that must finish
-  uint32_t nDone = 0;
+  uint32_t nDone = 0;     // finishes counted so far
   std::vector<Fiber> children;
+  /// Per child: 0 running, 1 finished (not yet counted: its last step still
+  /// lies ahead of a sibling's next one), 2 finished and counted.
   std::vector<uint8_t> childDone;
+  /// Per finished child: the index of its last program step (its own
+  /// count), the position of its finish in the WEAVE's schedule.
+  std::vector<uint64_t> finishedAt;
 
   Frame &top() { return frames[depth - 1]; }
   const Frame &top() const { return frames[depth - 1]; }
@@ -92,14 +107,31 @@ public:
   static std::unique_ptr<VM> load(const std::string &path, const Registry &registry,
                                   std::string &error, DataFiles data = DataFiles::Open);
 
-  /// Runs one instruction. Returns the status after it.
+  /// Runs one program step: a call the program makes (a kernel's whole
+  /// body, inlined or not, a native or component method; a bulk read of N
+  /// rows is N steps) with the control flow around it, up to the next
+  /// step's start (docs/vm.md). Returns the status after it.
   Status step();
-  /// Runs up to `maxSteps` instructions (stops early when done or on an
-  /// error). Returns the number of steps run.
-  int64_t run(int64_t maxSteps);
+  /// Runs program steps until at least `maxSteps` more have begun and the
+  /// last of them is over, or the VM stops, or `maxInstructions` ran
+  /// (then it may rest inside a step: any instruction boundary is a valid
+  /// checkpoint). Returns the program steps begun.
+  int64_t run(int64_t maxSteps, int64_t maxInstructions = kMaxSavedCount);
+  /// Runs one instruction (a debugging granularity; steps are the
+  /// program's). Returns the status after it.
+  Status stepInstruction();
   bool done() const { return status_ == Status::Done; }
   Status status() const { return status_; }
+  /// Program steps begun (the figure of --steps, --checkpoint-every, log).
   int64_t stepCount() const { return steps_; }
+  /// VM instructions run (a debugging figure; depends on the -O level).
+  int64_t instructionCount() const { return instructions_; }
+  /// No step is in progress: the next instruction belongs to the next step.
+  bool atStepBoundary() const { return !root_.inStep; }
+  /// run() steps a root fiber that does not weave without the general
+  /// descent (same results); off, every instruction takes the general path
+  /// (tests compare the two).
+  void setFastPath(bool on) { fastPath_ = on; }
   /// The run-time error that stopped the VM (status() == Error).
   const ir::Diagnostic &error() const { return error_; }
 
@@ -151,6 +183,19 @@ public:
 private:
   VM() = default;
 
+  enum class Advance { Ran, Boundary, Stopped };
+  /// Runs the next instruction of the fiber tree, or ends the current step
+  /// (Boundary) when the next instruction would begin another one.
+  Advance advance();
+  /// Ends the turn of every fiber on path_ (a step boundary).
+  Advance endTurn();
+  /// Counts the finishes of f's children that lie before every running
+  /// child's next step; finishes the weave when n_required are counted.
+  /// Returns true when f no longer weaves.
+  bool settleWeave(Fiber &f);
+  /// Whether begining `I`'s steps keeps the counts within kMaxSavedCount
+  /// (else the VM stops with an error at pc).
+  bool stepsFit(const Instr &I, uint32_t pc);
   void exec(Fiber &f);
   bool execMath(Frame &fr, uint32_t pc);
   bool pushFrame(Fiber &f, uint32_t func);
@@ -169,7 +214,10 @@ private:
   Fiber root_;
   std::vector<uint64_t> rng_; // element offset per random stream (program_->randomStreams)
   std::shared_ptr<const SourceFiles> sources_;
-  int64_t steps_ = 0;
+  int64_t steps_ = 0;        // program steps begun
+  int64_t instructions_ = 0; // instructions run
+  std::vector<Fiber *> path_; // advance(): root .. the fiber whose turn it is
+  bool fastPath_ = true;
   Status status_ = Status::Running;
   ir::Diagnostic error_{ir::Severity::Error, {}, {}};
   std::ostream *out_ = nullptr;

@@ -1,16 +1,18 @@
-// The cost of one VM step (issue #11), three ways in one run so the ratios
-// hold on a shared machine:
+// The cost of one VM program step (issue #11; a step is one CALL, docs/vm.md),
+// three ways in one run so the ratios hold on a shared machine:
 //   VMRepeatNext    `main = REPEAT(1e8, CALL(d.next))` over a 1x1 dataset at
-//                   -O0 (no bulk read): each row is one CallMethod step that
-//                   makes and stores a 4-byte tensor, plus the loop's steps
+//                   -O0 (no bulk read): each step is one CallMethod that
+//                   makes and stores a 4-byte tensor, plus the loop's
+//                   repeat_next (2 instructions a step)
 //   VMLoopNative    `main = LOOP(CALL(nop))`, a registered native function
 //                   that takes nothing and returns nothing: dispatch, call
-//                   and loop steps without any tensor
+//                   and the loop's jump without any tensor (2 instructions)
 //   SwitchLoopFloor a minimal switch-dispatch interpreter over a small array
 //                   of opcodes (a counter loop): the floor of a switch
 //                   interpreter on this CPU
-// Each iteration runs K = 2^16 VM steps (or floor instructions); every
-// benchmark reports items_per_second = steps per second and ns_per_step:
+// Each iteration runs K = 2^16 program steps (or floor instructions); every
+// benchmark reports items_per_second = steps per second and ns_per_step
+// (the VM ones also instructions_per_step):
 //   OMP_NUM_THREADS=1 build/bench/vm/bench_vm --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
@@ -24,10 +26,12 @@ namespace {
 
 constexpr int64_t kSteps = int64_t(1) << 16;
 
-void report(benchmark::State &state, int64_t steps) {
+void report(benchmark::State &state, int64_t steps, int64_t instructions = 0) {
   state.SetItemsProcessed(steps);
   state.counters["ns_per_step"] = benchmark::Counter(
       double(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  if (instructions)
+    state.counters["instructions_per_step"] = double(instructions) / double(steps);
 }
 
 void runProgram(benchmark::State &state, kiln::api::Session &session, const std::string &text) {
@@ -41,12 +45,12 @@ void runProgram(benchmark::State &state, kiln::api::Session &session, const std:
     return;
   }
   vm->run(kSteps); // warm the buffer pool and the frames
-  int64_t steps = 0;
+  int64_t steps = 0, firstInstruction = vm->instructionCount();
   for (auto _ : state)
     steps += vm->run(kSteps);
   if (vm->status() != kiln::runtime::VM::Status::Running)
     state.SkipWithError("the VM stopped");
-  report(state, steps);
+  report(state, steps, vm->instructionCount() - firstInstruction);
 }
 
 void BM_VMRepeatNext(benchmark::State &state) {

@@ -90,7 +90,9 @@ private:
 void writeFiber(Writer &w, ValueTable &vt, const Fiber &f) {
   w.put<uint8_t>(f.done);
   w.put<uint8_t>(f.weaving);
-  w.put<uint32_t>(f.next);
+  w.put<uint8_t>(f.inStep);
+  w.put<uint64_t>(f.steps);
+  w.put<int32_t>(f.current);
   w.put<uint32_t>(f.nRequired);
   w.put<uint32_t>(f.nDone);
   w.put<uint32_t>(f.depth);
@@ -123,6 +125,7 @@ void writeFiber(Writer &w, ValueTable &vt, const Fiber &f) {
   w.put<uint64_t>(f.children.size());
   for (size_t k = 0; k < f.children.size(); ++k) {
     w.put<uint8_t>(f.childDone[k]);
+    w.put<uint64_t>(f.finishedAt[k]);
     writeFiber(w, vt, f.children[k]);
   }
 }
@@ -257,7 +260,9 @@ bool readFiber(Reader &r, const std::vector<Tensor> &values, Fiber &f, unsigned 
     return r.fail("weave nesting deeper than " + std::to_string(kMaxFiberNesting));
   f.done = r.get<uint8_t>("fiber flags") != 0;
   f.weaving = r.get<uint8_t>("fiber flags") != 0;
-  f.next = r.get<uint32_t>("fiber");
+  f.inStep = r.get<uint8_t>("fiber flags") != 0;
+  f.steps = r.get<uint64_t>("fiber step count");
+  f.current = r.get<int32_t>("fiber");
   f.nRequired = r.get<uint32_t>("fiber");
   f.nDone = r.get<uint32_t>("fiber");
   f.depth = r.get<uint32_t>("fiber depth");
@@ -323,11 +328,14 @@ bool readFiber(Reader &r, const std::vector<Tensor> &values, Fiber &f, unsigned 
     if (!r.ok())
       return false;
   }
-  uint64_t nch = r.count("child count", 23);
+  // A child takes at least 1 + 8 + its fiber's 31 bytes (flags, counts, depth).
+  uint64_t nch = r.count("child count", 40);
   f.children.resize(nch);
   f.childDone.resize(nch);
+  f.finishedAt.resize(nch);
   for (size_t k = 0; k < nch; ++k) {
-    f.childDone[k] = r.get<uint8_t>("child done") != 0;
+    f.childDone[k] = r.get<uint8_t>("child done");
+    f.finishedAt[k] = r.get<uint64_t>("child finish");
     if (!r.ok() || !readFiber(r, values, f.children[k], nesting + 1))
       return false;
   }
@@ -350,6 +358,7 @@ std::string serializeCheckpoint(const CheckpointData &d) {
   ValueTable vt;
   Writer vm;
   vm.put<int64_t>(d.steps);
+  vm.put<int64_t>(d.instructions);
   vm.put<uint8_t>(d.done);
   writeFiber(vm, vt, d.root);
 
@@ -399,9 +408,16 @@ std::optional<CheckpointData> parseCheckpoint(std::span<const uint8_t> bytes,
   uint32_t version, nsec;
   std::memcpy(&version, bytes.data() + 8, 4);
   std::memcpy(&nsec, bytes.data() + 12, 4);
-  if (version != 1 && version != kCheckpointVersion) {
+  if (version == 1 || version == 2) {
+    error = "checkpoint format version " + std::to_string(version) +
+            " was written by a kiln whose steps were VM instructions; this kiln counts "
+            "program steps (format " + std::to_string(kCheckpointVersion) +
+            ") and cannot continue it: run the program again";
+    return std::nullopt;
+  }
+  if (version != kCheckpointVersion) {
     error = "unsupported checkpoint format version " + std::to_string(version) +
-            " (this kiln reads versions 1 to " + std::to_string(kCheckpointVersion) + ")";
+            " (this kiln reads version " + std::to_string(kCheckpointVersion) + ")";
     return std::nullopt;
   }
   if (nsec != std::size(kOrder)) {
@@ -459,13 +475,11 @@ std::optional<CheckpointData> parseCheckpoint(std::span<const uint8_t> bytes,
     d.entry = r.str("entry name");
     d.irText = r.str("IR text");
     d.programHash = r.str("program hash");
-    if (version >= 2) {
-      uint64_t n = r.count("source file count", 16);
-      for (uint64_t i = 0; i < n && r.ok(); ++i) {
-        std::string name = r.str("source file name");
-        std::string text = r.str("source file text");
-        d.sources.emplace_back(std::move(name), std::move(text));
-      }
+    uint64_t n = r.count("source file count", 16);
+    for (uint64_t i = 0; i < n && r.ok(); ++i) {
+      std::string name = r.str("source file name");
+      std::string text = r.str("source file text");
+      d.sources.emplace_back(std::move(name), std::move(text));
     }
     if (!done(r))
       return std::nullopt;
@@ -483,9 +497,12 @@ std::optional<CheckpointData> parseCheckpoint(std::span<const uint8_t> bytes,
   {
     Reader r(payload[2].data(), payload[2].size(), "vm");
     d.steps = r.get<int64_t>("step count");
+    d.instructions = r.get<int64_t>("instruction count");
     d.done = r.get<uint8_t>("status") != 0;
     if (r.ok() && (d.steps < 0 || d.steps > kMaxSavedCount))
       r.fail("step count " + std::to_string(d.steps) + " is outside [0, 2^62]");
+    if (r.ok() && (d.instructions < 0 || d.instructions > kMaxSavedCount))
+      r.fail("instruction count " + std::to_string(d.instructions) + " is outside [0, 2^62]");
     if (r.ok())
       readFiber(r, values, d.root, 0);
     if (!done(r))
@@ -618,6 +635,7 @@ CheckpointData VM::snapshot() const {
   d.programHash = program_->hash();
   d.sources = sourceFiles();
   d.steps = steps_;
+  d.instructions = instructions_;
   d.done = status_ == Status::Done;
   d.root = root_;
   for (size_t i = 0; i < components_.size(); ++i)
@@ -715,26 +733,42 @@ public:
       }
     }
     const Instr &top = p_.code[f.frames[f.depth - 1].pc];
+    if (f.steps > uint64_t(kMaxSavedCount) || (f.inStep && f.steps == 0))
+      return bad(err, at + ": step count " + std::to_string(f.steps) + " is inconsistent");
     if (f.weaving) {
       if (top.opcode != Opcode::Weave || f.children.size() != top.b ||
-          f.childDone.size() != top.b || f.nRequired != top.imm || f.nRequired == 0 ||
-          f.next >= top.b || f.nDone >= f.nRequired)
+          f.childDone.size() != top.b || f.finishedAt.size() != top.b ||
+          f.nRequired != top.imm || f.nRequired == 0 || f.nDone >= f.nRequired ||
+          f.current < -1 || f.current >= int64_t(top.b))
         return bad(err, at + ": weave state does not match the weave at pc " +
                             std::to_string(f.frames[f.depth - 1].pc));
-      uint32_t nd = 0;
+      uint32_t counted = 0;
+      uint64_t childSteps = 0;
       for (size_t k = 0; k < f.children.size(); ++k) {
-        nd += f.childDone[k] ? 1 : 0;
         const Fiber &c = f.children[k];
-        if (!f.childDone[k] && c.done)
+        uint8_t state = f.childDone[k];
+        bool isCurrent = f.current == int64_t(k);
+        // A running child is not done, and only the current one is inside
+        // a step (with its parent); a finished child's finish lies at or
+        // before its step count.
+        if (state > 2 || (state == 0) == c.done || (isCurrent && state != 0) ||
+            (isCurrent ? c.inStep != f.inStep : c.inStep) ||
+            (state != 0 && (f.finishedAt[k] > c.steps ||
+                            (c.steps > 0 && f.finishedAt[k] + 1 < c.steps))) ||
+            (state == 0 && f.finishedAt[k] != 0))
           return bad(err, at + ": weave child bookkeeping is inconsistent");
+        counted += state == 2 ? 1 : 0;
         if (!fiber(c, false, err, (at + " child " + std::to_string(k)).c_str()))
           return false;
         if (c.frames[0].func != f.frames[f.depth - 1].func)
           return bad(err, at + ": weave child runs another function");
+        childSteps += c.steps; // both <= f.steps <= 2^62: no overflow
+        if (childSteps > f.steps)
+          return bad(err, at + ": the children's step counts exceed the weave's");
       }
-      if (nd != f.nDone)
+      if (counted != f.nDone)
         return bad(err, at + ": weave done count is inconsistent");
-    } else if (!f.children.empty()) {
+    } else if (!f.children.empty() || f.current != -1) {
       return bad(err, at + ": children without a weave");
     }
     return true;
@@ -821,9 +855,15 @@ std::unique_ptr<VM> VM::restore(const CheckpointData &d, const Registry &registr
     error = "section 'vm': status and fiber state disagree";
     return nullptr;
   }
+  if (d.root.steps != uint64_t(d.steps)) {
+    error = "section 'vm': the root fiber's step count " + std::to_string(d.root.steps) +
+            " differs from the VM's " + std::to_string(d.steps);
+    return nullptr;
+  }
   vm->root_ = d.root;
   vm->setSourceFiles(d.sources);
   vm->steps_ = d.steps;
+  vm->instructions_ = d.instructions;
   vm->status_ = d.done ? Status::Done : Status::Running;
   return vm;
 }

@@ -42,6 +42,7 @@ const char *opcodeName(Opcode op) {
   case Opcode::Random: return "random";
   case Opcode::Fused: return "fused";
   case Opcode::FusedYield: return "fused_yield";
+  case Opcode::Step: return "step";
   }
   return "?";
 }
@@ -372,6 +373,12 @@ void Lowerer::lowerOp(const Operation &op) {
   case OpKind::KernelCall:
     lowerCall(op);
     return;
+  case OpKind::Step: {
+    Instr i = make(Opcode::Step, op, {}, {});
+    i.steps = 1;
+    emit(op, i);
+    return;
+  }
   case OpKind::ComponentRef: {
     auto it = compByName_.find(op.symbolAttr("component"));
     if (it == compByName_.end() || op.numResults() != 1) {
@@ -413,8 +420,19 @@ void Lowerer::lowerCall(const Operation &op) {
   std::string_view callee = op.symbolAttr("callee");
   std::vector<ir::NamedAttribute> kw;
   for (const auto &a : op.attrs())
-    if (a.name != "callee")
+    if (a.name != "callee" && a.name != "origin" && a.name != "bulk_steps")
       kw.push_back(a);
+  // A call the program makes is one program step (a bulk read N); the calls
+  // inside a kernel, or copied from one by inline-kernels (`origin`), are
+  // part of their caller's step. A call of a plain func enters a
+  // sub-program: its own calls are the steps.
+  uint32_t steps = 0;
+  if (!cur_->op->boolAttr("kernel") && !op.attr("origin"))
+    steps = static_cast<uint32_t>(op.intAttr("bulk_steps", 1));
+  auto emitCall = [&](Instr i) {
+    i.steps = steps;
+    emit(op, i);
+  };
   auto kwIndex = [&] {
     p_.kwargs.push_back(kw);
     return static_cast<uint32_t>(p_.kwargs.size() - 1);
@@ -436,7 +454,9 @@ void Lowerer::lowerCall(const Operation &op) {
     }
     Instr i = make(Opcode::Call, op, op.operands(), op.results());
     i.a = f->second;
-    emit(op, i);
+    if (!fi.op->boolAttr("kernel"))
+      steps = 0;
+    emitCall(i);
     return;
   }
   if (op.is(OpKind::KernelCall)) {
@@ -459,7 +479,7 @@ void Lowerer::lowerCall(const Operation &op) {
       i.a = c->second;
       i.b = static_cast<uint32_t>(mi);
       i.c = kwIndex();
-      emit(op, i);
+      emitCall(i);
       return;
     }
   }
@@ -479,7 +499,7 @@ void Lowerer::lowerCall(const Operation &op) {
   Instr i = make(Opcode::CallNative, op, op.operands(), op.results());
   i.a = n->second;
   i.c = kwIndex();
-  emit(op, i);
+  emitCall(i);
 }
 
 std::optional<Tensor> Lowerer::decodeConstant(const Operation &op) {
@@ -625,6 +645,7 @@ std::string Program::hash() const {
     put(i.c);
     put(i.d);
     put(i.types);
+    put(i.steps);
     put(i.imm);
   }
   put(slotPool.size());
@@ -676,8 +697,10 @@ std::string Program::dump() const {
         os << (k ? "," : "") << slotPool[i.out + k];
       os << "]";
     }
-    os << " a=" << i.a << " b=" << i.b << " c=" << i.c << " d=" << i.d << " imm=" << i.imm
-       << "\n";
+    os << " a=" << i.a << " b=" << i.b << " c=" << i.c << " d=" << i.d << " imm=" << i.imm;
+    if (i.steps)
+      os << " steps=" << i.steps;
+    os << "\n";
   }
   return os.str();
 }

@@ -54,6 +54,7 @@ enum class Opcode : uint8_t {
   Fused,         // slots[out] = executor(slots[in]) or interpret [pc+1, a) in this step;
                  //   region args at args[b..]; pc = a + 1
   FusedYield,    // (inside an interpreted fused body) slots[out of the Fused at c] = slots[in]
+  Step,          // nothing (a program step begins: inline-kernels' mark); pc + 1
 };
 
 const char *opcodeName(Opcode op);
@@ -66,6 +67,10 @@ struct Instr {
   uint32_t in = 0, out = 0;
   uint32_t a = 0, b = 0, c = 0, d = 0;
   uint32_t types = 0; // declared result types at typePool[types, types + nOut)
+  /// Program steps this instruction begins (docs/vm.md): 1 for a call the
+  /// program makes (not a kernel's own calls) and for `step`, N for a bulk
+  /// read of N rows (`bulk_steps`), 0 for everything else.
+  uint32_t steps = 0;
   int64_t imm = 0;
 };
 

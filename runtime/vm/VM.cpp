@@ -1,5 +1,5 @@
-// The VM's stepping loop: one instruction per step over an explicit tree of
-// fibers (see runtime/VM.h and docs/vm.md).
+// The VM's stepping loop over an explicit tree of fibers: program steps,
+// WEAVE turns, instructions (see runtime/VM.h and docs/vm.md).
 #include "runtime/VM.h"
 
 #include <algorithm>
@@ -69,6 +69,7 @@ void VM::startEntry() {
   root_ = Fiber();
   status_ = Status::Running;
   steps_ = 0;
+  instructions_ = 0;
   pushFrame(root_, program_->entryFunc);
 }
 
@@ -137,8 +138,10 @@ bool VM::storeResults(Frame &fr, uint32_t pc) {
 
 void VM::finishWeave(Fiber &f) {
   f.weaving = false;
+  f.current = -1;
   f.children.clear();
   f.childDone.clear();
+  f.finishedAt.clear();
   f.top().pc = program_->code[f.top().pc].a;
 }
 
@@ -178,76 +181,179 @@ std::vector<RandomKey> randomStreamsOf(const ir::Operation &fused) {
   return keys;
 }
 
-VM::Status VM::step() {
-  if (status_ != Status::Running)
-    return status_;
-  // Descend the stack tree to the fiber whose turn it is.
-  Fiber *parent = nullptr;
-  Fiber *f = &root_;
-  uint32_t childIdx = 0;
-  while (f->weaving) {
-    auto n = static_cast<uint32_t>(f->children.size());
-    uint32_t k = f->next;
-    while (f->childDone[k])
-      k = (k + 1) % n;
-    f->next = (k + 1) % n;
-    parent = f;
-    childIdx = k;
-    f = &f->children[k];
+// ---- stepping ---------------------------------------------------------------
+//
+// A program step begins at an instruction with `steps` > 0 (Program.h) and
+// lasts until the next one begins. Inside a WEAVE, a child's turn is one
+// program step of that child (a nested WEAVE's turn, if it waits on one);
+// the child with the fewest steps goes next, ties to the lower index, so a
+// bulk read of N rows takes the place of N single turns. A child's finish
+// counts (towards n_required) once every running sibling's next step lies
+// after its last one: the same moment as when its steps were taken one by
+// one. See docs/vm.md, "Steps".
+
+namespace {
+/// (steps, index) order of a WEAVE's schedule.
+bool before(uint64_t stepsA, uint32_t a, uint64_t stepsB, uint32_t b) {
+  return stepsA < stepsB || (stepsA == stepsB && a < b);
+}
+} // namespace
+
+bool VM::settleWeave(Fiber &f) {
+  auto n = static_cast<uint32_t>(f.children.size());
+  for (;;) {
+    int64_t run = -1, fin = -1;
+    for (uint32_t k = 0; k < n; ++k) {
+      if (f.childDone[k] == 0 &&
+          (run < 0 || before(f.children[k].steps, k, f.children[size_t(run)].steps, uint32_t(run))))
+        run = k;
+      if (f.childDone[k] == 1 &&
+          (fin < 0 || before(f.finishedAt[k], k, f.finishedAt[size_t(fin)], uint32_t(fin))))
+        fin = k;
+    }
+    if (fin < 0 || (run >= 0 && !before(f.finishedAt[size_t(fin)], uint32_t(fin),
+                                        f.children[size_t(run)].steps, uint32_t(run))))
+      return false;
+    f.childDone[size_t(fin)] = 2;
+    if (++f.nDone >= f.nRequired) {
+      finishWeave(f);
+      return true;
+    }
   }
+}
+
+bool VM::stepsFit(const Instr &I, uint32_t pc) {
   // Counts stay within what a checkpoint may hold (kMaxSavedCount), so a VM
   // that runs can always be saved and loaded again; only a crafted
   // checkpoint starts near the limit (2^62 steps is 146 years at 1 ns).
-  if (steps_ >= kMaxSavedCount) {
-    fail(f->top().pc, "the step count reached kiln's limit of 2^62");
-    return status_;
+  if (steps_ <= kMaxSavedCount - int64_t(I.steps) && instructions_ < kMaxSavedCount)
+    return true;
+  return fail(pc, "the step count reached kiln's limit of 2^62");
+}
+
+VM::Advance VM::endTurn() {
+  for (Fiber *p : path_) {
+    p->inStep = false;
+    p->current = -1;
   }
-  exec(*f);
-  if (status_ == Status::Error)
-    return status_;
-  ++steps_;
-  if (f->done) {
-    if (!parent) {
-      status_ = Status::Done;
-    } else {
-      parent->childDone[childIdx] = 1;
-      if (++parent->nDone >= parent->nRequired)
-        finishWeave(*parent);
+  return Advance::Boundary;
+}
+
+VM::Advance VM::advance() {
+  const Program &P = *program_;
+  path_.clear();
+  Fiber *f = &root_;
+  for (;;) {
+    path_.push_back(f);
+    if (!f->weaving)
+      break;
+    if (f->current < 0) {
+      if (settleWeave(*f))
+        break; // the weave is over: f goes on after it, in this turn
+      if (f->inStep)
+        return endTurn(); // this turn had its step; the next child's is the next step
+      uint32_t pick = 0;
+      bool found = false;
+      for (uint32_t k = 0; k < f->children.size(); ++k)
+        if (f->childDone[k] == 0 &&
+            (!found || before(f->children[k].steps, k, f->children[pick].steps, pick))) {
+          pick = k;
+          found = true;
+        }
+      f->current = static_cast<int32_t>(pick); // settleWeave left a running child
     }
+    f = &f->children[size_t(f->current)];
+  }
+  Fiber &leaf = *f;
+  const uint32_t pc = leaf.top().pc;
+  const Instr &I = P.code[pc];
+  if (I.steps && leaf.inStep)
+    return endTurn();
+  if (!stepsFit(I, pc))
+    return Advance::Stopped;
+  exec(leaf);
+  if (status_ == Status::Error)
+    return Advance::Stopped;
+  ++instructions_;
+  if (I.steps) {
+    steps_ += I.steps;
+    for (Fiber *p : path_) {
+      p->inStep = true;
+      p->steps += I.steps;
+    }
+  }
+  if (leaf.done) {
+    if (path_.size() == 1) {
+      status_ = Status::Done;
+      return Advance::Stopped;
+    }
+    Fiber &parent = *path_[path_.size() - 2];
+    auto k = static_cast<size_t>(parent.current);
+    parent.childDone[k] = 1;
+    parent.finishedAt[k] = leaf.inStep ? leaf.steps - 1 : leaf.steps;
+    leaf.inStep = false;
+    parent.current = -1;
+  }
+  return Advance::Ran;
+}
+
+VM::Status VM::stepInstruction() {
+  while (status_ == Status::Running && advance() == Advance::Boundary) {
   }
   return status_;
 }
 
-int64_t VM::run(int64_t maxSteps) {
-  int64_t n = 0;
-  while (n < maxSteps && status_ == Status::Running) {
-    if (root_.weaving || steps_ >= kMaxSavedCount) {
-      // The descent to the fiber whose turn it is, and the step limit's
-      // error: step() does both.
-      step();
-      if (status_ != Status::Error)
-        ++n;
+VM::Status VM::step() {
+  run(1);
+  return status_;
+}
+
+int64_t VM::run(int64_t maxSteps, int64_t maxInstructions) {
+  const int64_t start = steps_;
+  if (maxSteps <= 0 && !root_.inStep)
+    return 0;
+  const Program &P = *program_;
+  int64_t budget = maxInstructions;
+  while (status_ == Status::Running && budget > 0) {
+    if (root_.weaving || !fastPath_) {
+      Advance a = advance();
+      if (a == Advance::Ran)
+        --budget;
+      else if (a == Advance::Boundary && steps_ - start >= maxSteps)
+        break;
       continue;
     }
-    // The root fiber runs alone: step() without the descent, for as long
-    // as it does not start a weave. Same steps, errors and done status;
-    // `limit` keeps the step count below kMaxSavedCount as step() does.
-    int64_t limit = std::min(maxSteps - n, kMaxSavedCount - steps_);
-    for (; limit > 0; --limit) {
+    // The root fiber runs alone: advance() without the descent, for as long
+    // as it does not start a weave. Same steps, errors and done status.
+    while (budget > 0) {
+      const uint32_t pc = root_.top().pc;
+      const Instr &I = P.code[pc];
+      if (I.steps && root_.inStep) {
+        root_.inStep = false;
+        if (steps_ - start >= maxSteps)
+          return steps_ - start;
+      }
+      if (!stepsFit(I, pc))
+        return steps_ - start;
       exec(root_);
       if (status_ == Status::Error)
-        return n;
-      ++steps_;
-      ++n;
+        return steps_ - start;
+      ++instructions_;
+      --budget;
+      if (I.steps) {
+        steps_ += I.steps;
+        root_.steps += I.steps;
+        root_.inStep = true;
+      }
       if (root_.done) {
         status_ = Status::Done;
-        return n;
+        break;
       }
       if (root_.weaving)
         break;
     }
   }
-  return n;
+  return steps_ - start;
 }
 
 namespace {
@@ -502,11 +608,12 @@ void VM::exec(Fiber &f) {
       return;
     }
     f.weaving = true;
-    f.next = 0;
+    f.current = -1;
     f.nDone = 0;
     f.nRequired = static_cast<uint32_t>(I.imm);
     f.children.assign(I.b, Fiber());
     f.childDone.assign(I.b, 0);
+    f.finishedAt.assign(I.b, 0);
     for (uint32_t k = 0; k < I.b; ++k) {
       Fiber &c = f.children[k];
       // A child starts with a copy of the frame's values (SSA: it only
@@ -689,6 +796,9 @@ void VM::exec(Fiber &f) {
     fr.pc = I.a + 1;
     return;
   }
+  case Opcode::Step:
+    fr.pc = pc + 1;
+    return;
   case Opcode::FusedYield:
     KILN_UNREACHABLE("fused_yield runs as part of its fused op");
   }
@@ -716,6 +826,8 @@ std::unique_ptr<VM> VM::clone() const {
   vm->rng_ = rng_;
   vm->sources_ = sources_;
   vm->steps_ = steps_;
+  vm->instructions_ = instructions_;
+  vm->fastPath_ = fastPath_;
   vm->status_ = status_;
   vm->error_ = error_;
   vm->out_ = out_;

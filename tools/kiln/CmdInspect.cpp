@@ -162,6 +162,8 @@ int cmdInspect(const Args &args) {
     json::Object root{{"format_version", int64_t(runtime::kCheckpointVersion)},
                       {"entry", jsonString(vm->entryName())},
                       {"steps", vm->stepCount()},
+                      {"instructions", vm->instructionCount()},
+                      {"at_step_boundary", vm->atStepBoundary()},
                       {"status", status},
                       {"program_hash", prog.hash()},
                       {"frames", std::move(jframes)},
@@ -174,7 +176,9 @@ int cmdInspect(const Args &args) {
     os << "checkpoint " << printable(file) << " (format version "
        << runtime::kCheckpointVersion << ")\n"
        << "entry " << ir::formatSymbol(vm->entryName()) << ", " << vm->stepCount()
-       << " steps, " << status << "\nprogram hash " << prog.hash() << "\nframes:\n";
+       << " steps, " << status << " (" << vm->instructionCount() << " instructions"
+       << (vm->atStepBoundary() ? "" : ", inside a step") << ")\nprogram hash " << prog.hash()
+       << "\nframes:\n";
     for (const auto &fl : frames)
       os << "  " << fl.fiber << " #" << fl.index << " "
          << ir::formatSymbol(prog.funcs[fl.frame->func].name) << " pc " << fl.frame->pc << ": "

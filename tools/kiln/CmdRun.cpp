@@ -90,7 +90,7 @@ bool optimizeModule(ir::Module &module, const passes::PipelineOptions &pipeline,
 ///   kiln: 2017 steps in 0.15 s (13.4k steps/s); -O2: 1 loop bulk-read, ...;
 ///   codegen: 3 kernels, 2 compiled, 1 from caches, 0 interpreted
 void printRunSummary(const runtime::VM &vm, const RunOptions &opts, int64_t steps,
-                     double seconds) {
+                     int64_t instructions, double seconds) {
   char rate[64];
   double perSec = double(steps) / std::max(seconds, 1e-9);
   if (perSec >= 1e6)
@@ -101,7 +101,9 @@ void printRunSummary(const runtime::VM &vm, const RunOptions &opts, int64_t step
     std::snprintf(rate, sizeof rate, "%.0f", perSec);
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.3g", seconds);
-  std::cerr << "kiln: " << steps << " steps in " << secs << " s (" << rate << " steps/s)";
+  std::cerr << "kiln: " << steps << (steps == 1 ? " step in " : " steps in ") << secs << " s ("
+            << rate << " steps/s, " << instructions
+            << (instructions == 1 ? " instruction)" : " instructions)");
   if (!opts.compileSummary.empty())
     std::cerr << "; " << opts.compileSummary;
   if (auto *jit = dynamic_cast<const codegen::JitExecutor *>(vm.kernelExecutor())) {
@@ -208,8 +210,7 @@ int driveVM(runtime::VM &vm, const RunOptions &opts, const ir::SourceManager &so
   bool tty = opts.progress && ::isatty(2) && !std::getenv("KILN_NO_PROGRESS");
   auto start = Clock::now();
   auto lastShown = start;
-  int64_t startSteps = vm.stepCount();
-  int64_t budget = opts.steps;
+  const int64_t startSteps = vm.stepCount(), startInstructions = vm.instructionCount();
   bool interrupted = false;
   std::string err;
   auto save = [&]() {
@@ -220,28 +221,33 @@ int driveVM(runtime::VM &vm, const RunOptions &opts, const ir::SourceManager &so
     std::cerr << "kiln: error: " << err << "\n";
     return false;
   };
-  // Steps run in chunks: between chunks the loop looks at the signal flag,
-  // the clock and the checkpoint schedule (a chunk is short: a few
-  // milliseconds of a typical program).
-  constexpr int64_t kChunk = 256;
-  while (vm.status() == runtime::VM::Status::Running && budget != 0) {
+  // Program steps run in chunks: between chunks the loop looks at the signal
+  // flag, the clock and the checkpoint schedule. A chunk is short: at most
+  // kChunkSteps steps and kChunkInstructions instructions (a program may
+  // loop long between steps). --steps and --checkpoint-every stop at a step
+  // boundary, the first at or after their count (a bulk read of N rows is N
+  // steps, so it may take the count past them).
+  constexpr int64_t kChunkSteps = 256, kChunkInstructions = 1 << 16;
+  constexpr int64_t kNever = INT64_MAX;
+  const int64_t target = opts.steps >= 0 ? startSteps + opts.steps : kNever;
+  auto nextSaveAfter = [&](int64_t steps) {
+    return opts.checkpointEvery ? (steps / opts.checkpointEvery + 1) * opts.checkpointEvery
+                                : kNever;
+  };
+  int64_t nextSave = nextSaveAfter(vm.stepCount());
+  auto running = [&] { return vm.status() == runtime::VM::Status::Running; };
+  while (running() && !(vm.stepCount() >= target && vm.atStepBoundary())) {
     if (gStopSignal) {
       interrupted = true;
       break;
     }
-    int64_t n = kChunk;
-    if (budget > 0)
-      n = std::min(n, budget);
-    if (opts.checkpointEvery) {
-      int64_t toNext = opts.checkpointEvery - vm.stepCount() % opts.checkpointEvery;
-      n = std::min(n, toNext);
+    int64_t n = std::min({kChunkSteps, target - vm.stepCount(), nextSave - vm.stepCount()});
+    vm.run(std::max<int64_t>(n, 0), kChunkInstructions);
+    if (vm.stepCount() >= nextSave && vm.atStepBoundary() && running()) {
+      if (!save())
+        return kExitInputError;
+      nextSave = nextSaveAfter(vm.stepCount());
     }
-    int64_t ran = vm.run(n);
-    if (budget > 0)
-      budget -= ran;
-    if (opts.checkpointEvery && ran && vm.stepCount() % opts.checkpointEvery == 0 &&
-        vm.status() == runtime::VM::Status::Running && !save())
-      return kExitInputError;
     if (tty) {
       auto now = Clock::now();
       if (now - lastShown > std::chrono::milliseconds(250)) {
@@ -284,7 +290,8 @@ int driveVM(runtime::VM &vm, const RunOptions &opts, const ir::SourceManager &so
     double secs = std::chrono::duration<double>(Clock::now() - start).count();
     printSummaries(vm);
     std::cout.flush();
-    printRunSummary(vm, opts, vm.stepCount() - startSteps, secs);
+    printRunSummary(vm, opts, vm.stepCount() - startSteps,
+                    vm.instructionCount() - startInstructions, secs);
   }
   return kExitOk;
 }

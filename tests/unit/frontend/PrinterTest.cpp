@@ -39,6 +39,8 @@ kernel cd1(layer: RBM, v0: f32[?, 4], lr: f32) {
   layer.W += lr * (v0.T @ h0 - (hs.T @ h0)) / rows(v0)
   x = -(a - b) - (c - d) * -e
   y = max(x, 0.5) <= 2 ; z = mean(h0 - h0, axis=0)
+  g_w ,g_b=grad(sum(log_softmax(h0, axis=1)), [layer.W, layer.hb])
+  k = sum(z, axis=0, keepdims=true)
   return x, y
 }
 a = SEQ([CALL(f, k=1, s="q\"\n", l=[1, -2.5, 1e-300], b=True), FILT(g.h)])
@@ -50,6 +52,10 @@ main = SEQ([ a, REPEAT(n, SEQ([CALL(x), CALL(y)])), LOOP(WHILE(CALL(more), CALL(
   EXPECT_EQ(roundTrip(once), once);
   EXPECT_NE(once.find("    WEAVE(1, [\n        REPEAT(2, CALL(f)),\n"), std::string::npos) << once;
   EXPECT_NE(once.find("x = -(a - b) - (c - d) * -e"), std::string::npos) << once;
+  EXPECT_NE(once.find("g_w, g_b = grad(sum(log_softmax(h0, axis=1)), [layer.W, layer.hb])"),
+            std::string::npos)
+      << once;
+  EXPECT_NE(once.find("k = sum(z, axis=0, keepdims=true)"), std::string::npos) << once;
   EXPECT_NE(once.find("s=\"q\\\"\\n\""), std::string::npos) << once;
   EXPECT_NE(once.find("l=[1, -2.5, 1e-300], b=true"), std::string::npos) << once;
   EXPECT_NE(once.find("SWITCH(\n        CASE(1, CALL(f)),\n        DEFAULT(SEQ([])))"),

@@ -60,6 +60,9 @@ inline constexpr std::string_view kAllOpsText = R"(module @all {
       %5 = call @dataset.next() : f32[4]
       yield %5
     }
+    step {origin = "k"}
+    %6 = constant 16 : i64
+    %7 = call @dataset.next_batch(%6) {bulk_steps = 16} : f32[16, 4]
   }
   func @math(%x: f32[4, 3], %y: f32[4, 3], %c: i1[4, 3]) -> (f32[4, 3]) {
     %0 = neg %x : f32[4, 3]

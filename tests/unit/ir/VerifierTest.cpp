@@ -244,6 +244,30 @@ std::vector<Case> allCases() {
     c.b.create(OpKind::KernelCall, {c.arg(tf({2, 5}))}, {tf({2, 4})}, {sattr("callee", "k")});
   }, "'kernel_call' op argument #0 has type f32[2, 5] but @k expects f32[?, 4]");
 
+  // ---- step (and call's bulk_steps) ----
+  valid("step", "in_program", [](Ctx &c) { c.b.create(OpKind::Step, {}, {}); });
+  invalid("step", "in_kernel", [](Ctx &c) {
+    Operation *k = c.top.func("k", {}, {});
+    k->setAttr("kernel", Attribute::boolean(true));
+    Builder kb(k->region(0));
+    kb.create(OpKind::Step, {}, {});
+    kb.ret();
+  }, "'step' op cannot be inside a kernel function");
+  invalid("step", "in_fused", [](Ctx &c) {
+    Operation *f = c.b.create(OpKind::Fused, {}, {}, {sattr("name", "k0")}, 1);
+    Builder fb(f->region(0));
+    fb.create(OpKind::Step, {}, {});
+    fb.yield();
+  }, "'step' op cannot be inside a fused op");
+  valid("call", "bulk_steps", [](Ctx &c) {
+    c.top.component("ds", "Dataset");
+    c.b.call("ds.next_batch", {c.arg(i64())}, {tf({16, 1})}, {iattr("bulk_steps", 16)});
+  });
+  invalid("call", "bulk_steps_zero", [](Ctx &c) {
+    c.top.component("ds", "Dataset");
+    c.b.call("ds.next_batch", {c.arg(i64())}, {tf({16, 1})}, {iattr("bulk_steps", 0)});
+  }, "'call' op attribute 'bulk_steps' must be an integer in [1, 2147483648]");
+
   // ---- component_ref ----
   valid("component_ref", "ok", [](Ctx &c) {
     c.top.component("ds", "Dataset");

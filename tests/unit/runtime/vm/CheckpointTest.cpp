@@ -80,28 +80,44 @@ TEST_F(Checkpoints, SaveLoadContinueIsBitwiseIdenticalAtEveryCutPoint) {
   ASSERT_TRUE(ref);
   ref->run(1 << 20);
   ASSERT_TRUE(ref->done()) << ref->error().message;
-  int64_t total = ref->stepCount();
+  int64_t total = ref->instructionCount();
   ASSERT_GT(total, 100);
-  // Every step of the first two while iterations (inside buffer_repeat,
-  // weave, the call) and a spread of later ones.
+  ASSERT_GT(ref->stepCount(), 20);
+  // Cut after every instruction of the first two while iterations (inside
+  // buffer_repeat, weave turns, the call: also inside program steps) and a
+  // spread of later ones; then at every program step boundary.
   std::vector<int64_t> cuts;
   for (int64_t c = 0; c < 60; ++c)
     cuts.push_back(c);
   for (int64_t c = 60; c <= total; c += 37)
     cuts.push_back(c);
   cuts.push_back(total);
-  for (int64_t cut : cuts) {
+  auto check = [&](const std::string &what, const std::function<void(VM &)> &cutAt,
+                   int64_t wantSteps, int64_t wantInstructions) {
     auto a = makeVM(kProgram, reg);
-    a->run(cut);
+    cutAt(*a);
     std::string err;
     ASSERT_TRUE(a->save(path("c.ckpt"), err)) << err;
     auto b = VM::load(path("c.ckpt"), reg, err);
-    ASSERT_TRUE(b) << "cut " << cut << ": " << err;
-    EXPECT_EQ(b->stepCount(), cut);
+    ASSERT_TRUE(b) << what << ": " << err;
+    if (wantSteps >= 0) {
+      EXPECT_EQ(b->stepCount(), wantSteps) << what;
+    }
+    if (wantInstructions >= 0) {
+      EXPECT_EQ(b->instructionCount(), wantInstructions) << what;
+    }
+    EXPECT_EQ(b->atStepBoundary(), a->atStepBoundary()) << what;
     b->run(1 << 20);
     std::string why;
-    ASSERT_TRUE(sameState(*ref, *b, &why)) << "cut " << cut << ": " << why;
-  }
+    ASSERT_TRUE(sameState(*ref, *b, &why)) << what << ": " << why;
+    EXPECT_EQ(b->stepCount(), ref->stepCount()) << what;
+    EXPECT_EQ(b->instructionCount(), ref->instructionCount()) << what;
+  };
+  for (int64_t cut : cuts)
+    check("instruction " + std::to_string(cut), [&](VM &vm) { vm.run(kMaxSavedCount, cut); },
+          -1, cut);
+  for (int64_t cut = 0; cut <= ref->stepCount(); ++cut)
+    check("step " + std::to_string(cut), [&](VM &vm) { vm.run(cut); }, cut, -1);
 }
 
 TEST_F(Checkpoints, ChainedSavesMatchOneRun) {
@@ -162,7 +178,7 @@ protected:
   void SetUp() override {
     Checkpoints::SetUp();
     auto vm = makeVM(kProgram, reg);
-    vm->run(23); // inside a weave and a buffer_repeat
+    vm->run(kMaxSavedCount, 23); // 23 instructions: inside a weave and a buffer_repeat
     good_ = bytesOf(serializeCheckpoint(vm->snapshot()));
     std::string err;
     ASSERT_TRUE(parseCheckpoint(good_, err)) << err;
@@ -359,6 +375,7 @@ TEST_F(CorruptCheckpoints, TheLargestCountsLoadRunAndSaveAgain) {
   std::string err;
   auto d = parseCheckpoint(good_, err);
   ASSERT_TRUE(d) << err;
+  d->root.steps += uint64_t(kMaxSavedCount - 10 - d->steps);
   d->steps = kMaxSavedCount - 10;
   d->rng[0].counter = uint64_t(kMaxSavedCount) - 1000;
   auto vm = VM::restore(*d, reg, err);
@@ -396,20 +413,23 @@ TEST_F(CorruptCheckpoints, ARandomStreamAtItsLimitStopsTheVMWithoutPassingIt) {
   EXPECT_TRUE(parseCheckpoint(bytesOf(serializeCheckpoint(vm->snapshot())), err)) << err;
 }
 
-TEST_F(CorruptCheckpoints, VersionOneFilesStillLoad) {
-  // Version 1 had no source files after the program hash.
+TEST_F(CorruptCheckpoints, OlderFormatsAreRefusedSayingWhy) {
+  // Versions 1 and 2 counted VM instructions as steps: their WEAVE
+  // schedules cannot be continued under program steps.
+  for (uint8_t version : {1, 2}) {
+    std::vector<uint8_t> old = good_;
+    old[8] = version;
+    std::string err;
+    EXPECT_FALSE(parseCheckpoint(old, err));
+    EXPECT_NE(err.find("version " + std::to_string(version) + " was written by a kiln whose "
+                       "steps were VM instructions"),
+              std::string::npos)
+        << err;
+  }
+  // Version 3 keeps the sources it is given.
   std::string err;
   auto d = parseCheckpoint(good_, err);
   ASSERT_TRUE(d) << err;
-  ASSERT_TRUE(d->sources.empty());
-  std::vector<uint8_t> v1 = withSection(good_, 0, [](std::vector<uint8_t> &p) {
-    p.resize(p.size() - 8); // the source file count, 0
-  });
-  v1[8] = 1;
-  auto old = parseCheckpoint(v1, err);
-  ASSERT_TRUE(old) << err;
-  EXPECT_TRUE(VM::restore(*old, reg, err)) << err;
-  // And version 2 keeps the sources it is given.
   CheckpointData withSources = *d;
   withSources.sources = {{"a.kiln", "main = CALL(print)\n"}};
   auto back = parseCheckpoint(bytesOf(serializeCheckpoint(withSources)), err);

@@ -1,6 +1,6 @@
-// Stepping tests: every control-flow op's step counts and values, buffer
-// stacking, weave interleaving and n_required, calls, fused ops, errors,
-// clone().
+// Stepping tests: every control-flow op's program steps, instructions and
+// values, buffer stacking, weave turns (program steps, weighted bulk steps)
+// and n_required, calls, fused ops, errors, clone().
 #include <sstream>
 
 #include "tests/unit/runtime/vm/VMTestUtil.h"
@@ -13,7 +13,7 @@ protected:
   Registry reg = testRegistry();
 };
 
-TEST_F(VMStepping, RepeatRunsBodyCountTimesOneInstructionPerStep) {
+TEST_F(VMStepping, RepeatRunsBodyCountTimesOneStepPerCall) {
   auto vm = makeVM(R"(module @m {
   component @rec : Recorder {}
   func @main() {
@@ -24,17 +24,24 @@ TEST_F(VMStepping, RepeatRunsBodyCountTimesOneInstructionPerStep) {
   }
 })", reg);
   ASSERT_TRUE(vm);
-  // repeat_init, 3 x (tick, repeat_next), return.
-  EXPECT_EQ(vm->step(), VM::Status::Running);
-  EXPECT_EQ(rec(*vm).count_, 0);
-  EXPECT_EQ(vm->step(), VM::Status::Running);
+  // Steps: the three ticks, each with the control flow up to the next one.
+  // Instructions: repeat_init, 3 x (tick, repeat_next), return.
+  EXPECT_EQ(vm->stepInstruction(), VM::Status::Running); // repeat_init
+  EXPECT_EQ(vm->stepCount(), 0);
+  EXPECT_EQ(vm->step(), VM::Status::Running); // the first tick, repeat_next
   EXPECT_EQ(rec(*vm).count_, 1);
-  EXPECT_EQ(vm->run(100), 6);
+  EXPECT_EQ(vm->stepCount(), 1);
+  EXPECT_EQ(vm->instructionCount(), 3);
+  EXPECT_TRUE(vm->atStepBoundary());
+  EXPECT_EQ(vm->step(), VM::Status::Running);
+  EXPECT_EQ(rec(*vm).count_, 2);
+  EXPECT_EQ(vm->run(100), 1); // the last step ends with the return
   EXPECT_TRUE(vm->done());
-  EXPECT_EQ(vm->stepCount(), 8);
+  EXPECT_EQ(vm->stepCount(), 3);
+  EXPECT_EQ(vm->instructionCount(), 8);
   EXPECT_EQ(rec(*vm).count_, 3);
   EXPECT_EQ(vm->step(), VM::Status::Done);
-  EXPECT_EQ(vm->stepCount(), 8);
+  EXPECT_EQ(vm->stepCount(), 3);
 }
 
 TEST_F(VMStepping, BufferRepeatStacksYieldedRows) {
@@ -51,8 +58,9 @@ TEST_F(VMStepping, BufferRepeatStacksYieldedRows) {
   ASSERT_TRUE(vm);
   vm->run(1000);
   ASSERT_TRUE(vm->done());
-  // buffer_init, 4 x (next, buffer_next), take, return.
-  EXPECT_EQ(vm->stepCount(), 11);
+  // 4 next + take; buffer_init, 4 x (next, buffer_next), take, return.
+  EXPECT_EQ(vm->stepCount(), 5);
+  EXPECT_EQ(vm->instructionCount(), 11);
   const Tensor &last = rec(*vm).last_;
   ASSERT_TRUE(last.defined());
   EXPECT_EQ(last.shape(), (std::vector<int64_t>{4, 1}));
@@ -77,8 +85,9 @@ TEST_F(VMStepping, WhileEvaluatesConditionBeforeEachIteration) {
   vm->run(1000);
   ASSERT_TRUE(vm->done());
   EXPECT_EQ(rec(*vm).count_, 5);
-  // 6 x (below, while_cond) + 5 x (tick, jump) + return.
-  EXPECT_EQ(vm->stepCount(), 6 * 2 + 5 * 2 + 1);
+  // 6 below + 5 tick; 6 x (below, while_cond) + 5 x (tick, jump) + return.
+  EXPECT_EQ(vm->stepCount(), 6 + 5);
+  EXPECT_EQ(vm->instructionCount(), 6 * 2 + 5 * 2 + 1);
 }
 
 TEST_F(VMStepping, SwitchPicksCaseOrDefault) {
@@ -105,8 +114,9 @@ TEST_F(VMStepping, SwitchPicksCaseOrDefault) {
     ASSERT_TRUE(vm->done());
     ASSERT_EQ(rec(*vm).trace_.size(), 1u);
     EXPECT_EQ(rec(*vm).trace_[0], want);
-    // constant, switch, constant, move, record, return.
-    EXPECT_EQ(vm->stepCount(), 6);
+    // One step (record); constant, switch, constant, move, record, return.
+    EXPECT_EQ(vm->stepCount(), 1);
+    EXPECT_EQ(vm->instructionCount(), 6);
   }
 }
 
@@ -136,16 +146,17 @@ std::string weaveProgram(int n) {
   return s;
 }
 
-TEST_F(VMStepping, WeaveInterleavesChildrenRoundRobin) {
+TEST_F(VMStepping, WeaveInterleavesChildrenOneStepEach) {
   auto vm = makeVM(weaveProgram(3), reg);
   ASSERT_TRUE(vm);
   vm->run(1000);
   ASSERT_TRUE(vm->done());
-  // Each child's end (weave_end) takes a step too: child 1 ends after one
-  // record, so the order continues 1, 3, 1, 3, ... without it.
+  // One program step per turn; child 1 ends after one record, so the turns
+  // continue 1, 3, 1, 3, ...
   EXPECT_EQ(rec(*vm).trace_, (std::vector<double>{1, 2, 3, 1, 3, 1, 9}));
+  EXPECT_EQ(vm->stepCount(), 7);
   // weave, 6 records + 3 ends, record, return.
-  EXPECT_EQ(vm->stepCount(), 1 + 9 + 2);
+  EXPECT_EQ(vm->instructionCount(), 1 + 9 + 2);
 }
 
 TEST_F(VMStepping, WeaveStopsWhenNRequiredChildrenFinish) {
@@ -153,8 +164,9 @@ TEST_F(VMStepping, WeaveStopsWhenNRequiredChildrenFinish) {
   ASSERT_TRUE(vm);
   vm->run(1000);
   ASSERT_TRUE(vm->done());
-  // Child 1 (one record) finishes first, at its weave_end step (step 5).
-  EXPECT_EQ(rec(*vm).trace_, (std::vector<double>{1, 2, 3, 1, 9}));
+  // Child 1 (one record) finishes with its first step, before child 2's
+  // first: the weave ends there.
+  EXPECT_EQ(rec(*vm).trace_, (std::vector<double>{1, 2, 9}));
   auto vm0 = makeVM(weaveProgram(0), reg);
   ASSERT_TRUE(vm0);
   vm0->run(1000);
@@ -207,7 +219,15 @@ TEST_F(VMStepping, LoopRunsUntilTheCallerStops) {
   ASSERT_TRUE(vm);
   EXPECT_EQ(vm->run(1001), 1001);
   EXPECT_FALSE(vm->done());
-  EXPECT_EQ(rec(*vm).count_, 501);
+  EXPECT_EQ(rec(*vm).count_, 1001);
+  // An instruction budget stops inside a step.
+  EXPECT_EQ(vm->instructionCount(), 2 * 1001);
+  EXPECT_EQ(vm->run(5, 1), 1); // one instruction: the 1002nd tick begins a step
+  EXPECT_EQ(vm->instructionCount(), 2 * 1001 + 1);
+  EXPECT_FALSE(vm->atStepBoundary());
+  EXPECT_EQ(vm->run(0), 0); // ends the step it is in
+  EXPECT_TRUE(vm->atStepBoundary());
+  EXPECT_EQ(vm->instructionCount(), 2 * 1001 + 2);
 }
 
 TEST_F(VMStepping, FuncCallPassesArgumentsAndResults) {
@@ -228,8 +248,10 @@ TEST_F(VMStepping, FuncCallPassesArgumentsAndResults) {
   vm->run(100);
   ASSERT_TRUE(vm->done()) << vm->error().message;
   EXPECT_EQ(rec(*vm).trace_, (std::vector<double>{2}));
-  // next, next, call, add, return, record, return.
-  EXPECT_EQ(vm->stepCount(), 7);
+  // Calling a plain func is not a step (its own calls are): next, next,
+  // record; instructions next, next, call, add, return, record, return.
+  EXPECT_EQ(vm->stepCount(), 3);
+  EXPECT_EQ(vm->instructionCount(), 7);
 }
 
 TEST_F(VMStepping, StateLoadAndStoreThroughComponentHandles) {
@@ -250,7 +272,7 @@ TEST_F(VMStepping, StateLoadAndStoreThroughComponentHandles) {
   EXPECT_EQ(rec(*vm).w_.at(1), 1.5);
 }
 
-TEST_F(VMStepping, FusedRegionIsOneStep) {
+TEST_F(VMStepping, FusedRegionIsOneInstruction) {
   auto vm = makeVM(R"(module @m {
   component @rec : Recorder {}
   func @main() {
@@ -266,9 +288,9 @@ TEST_F(VMStepping, FusedRegionIsOneStep) {
   }
 })", reg);
   ASSERT_TRUE(vm);
-  vm->run(2);
-  EXPECT_EQ(vm->step(), VM::Status::Running); // the whole fused region
-  EXPECT_EQ(vm->stepCount(), 3);
+  EXPECT_EQ(vm->run(2), 2); // next, next and the fused op after it
+  EXPECT_EQ(vm->instructionCount(), 3); // the whole fused region is one instruction
+  EXPECT_TRUE(rec(*vm).trace_.empty());
   vm->run(100);
   ASSERT_TRUE(vm->done()) << vm->error().message;
   EXPECT_EQ(rec(*vm).trace_, (std::vector<double>{1})); // (0 + 1) * 1
@@ -375,16 +397,13 @@ TEST_F(VMStepping, CloneContinuesIndependentlyAndIdentically) {
   }
 }
 
-/// n step() calls, counting those that did not end in an error: what
-/// run(n) is defined to do.
+/// n step() calls (the programs below count every step as 1): what run(n)
+/// is defined to do. Returns the steps begun.
 int64_t stepByStep(VM &vm, int64_t n) {
-  int64_t done = 0;
-  for (int64_t i = 0; i < n && vm.status() == VM::Status::Running; ++i) {
+  int64_t start = vm.stepCount();
+  for (int64_t i = 0; i < n && vm.status() == VM::Status::Running; ++i)
     vm.step();
-    if (vm.status() != VM::Status::Error)
-      ++done;
-  }
-  return done;
+  return vm.stepCount() - start;
 }
 
 const char *kNestedWeave = R"(module @m {
@@ -458,13 +477,19 @@ TEST_F(VMStepping, RunEqualsThatManySingleSteps) {
                                kFailInWeave};
   for (const std::string &prog : progs) {
     for (int64_t chunk : {1, 2, 3, 5, 7, 1000}) {
-      auto a = makeVM(prog, reg), b = makeVM(prog, reg);
-      ASSERT_TRUE(a && b);
+      auto a = makeVM(prog, reg), b = makeVM(prog, reg), c = makeVM(prog, reg);
+      ASSERT_TRUE(a && b && c);
+      c->setFastPath(false);
       for (int round = 0; round < 40; ++round) {
         SCOPED_TRACE("chunk " + std::to_string(chunk) + " round " + std::to_string(round));
-        EXPECT_EQ(b->run(chunk), stepByStep(*a, chunk));
+        int64_t ran = b->run(chunk);
+        EXPECT_EQ(ran, stepByStep(*a, chunk));
+        EXPECT_EQ(ran, c->run(chunk));
         std::string why;
         ASSERT_TRUE(sameState(*a, *b, &why)) << why;
+        ASSERT_TRUE(sameState(*c, *b, &why)) << why;
+        EXPECT_EQ(b->instructionCount(), c->instructionCount());
+        EXPECT_EQ(b->atStepBoundary(), c->atStepBoundary());
         EXPECT_EQ(rec(*a).trace_, rec(*b).trace_);
         EXPECT_EQ(rec(*a).count_, rec(*b).count_);
         EXPECT_EQ(a->status(), b->status());
@@ -488,6 +513,121 @@ TEST_F(VMStepping, RunEqualsThatManySingleSteps) {
   EXPECT_EQ(ran, n->stepCount());
   EXPECT_TRUE(n->done());
   EXPECT_EQ(n->run(10), 0);
+}
+
+// ---- program steps under WEAVE (docs/vm.md, "Steps") ------------------------------
+
+/// The trace of `prog` run to the end.
+std::vector<double> traceOf(const std::string &prog, const Registry &reg, int64_t *steps = nullptr) {
+  auto vm = makeVM(prog, reg);
+  EXPECT_TRUE(vm);
+  if (!vm)
+    return {};
+  vm->run(1 << 20);
+  EXPECT_TRUE(vm->done()) << vm->error().message;
+  if (steps)
+    *steps = vm->stepCount();
+  return rec(*vm).trace_;
+}
+
+TEST_F(VMStepping, ABulkStepTakesThePlaceOfItsSingleSteps) {
+  // What bulk-read makes of three single calls: one call with bulk_steps =
+  // 3. The sibling's turns, and so every trace, stay the same for every
+  // n_required (with 1, child 0 finishes first and child 1 is dropped).
+  auto program = [](int n, bool bulk) {
+    std::string reads = bulk ? "      call @rec.tick() {bulk_steps = 3}\n"
+                             : "      call @rec.tick()\n      call @rec.tick()\n"
+                               "      call @rec.tick()\n";
+    return std::string(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    weave )") + std::to_string(n) + R"( {
+)" + reads + R"(      call @rec.record() {v = 1}
+      yield
+    } {
+      repeat 5 {
+        call @rec.record() {v = 2}
+        yield
+      }
+      yield
+    }
+    call @rec.record() {v = 9}
+  }
+})";
+  };
+  for (int n : {0, 1, 2}) {
+    SCOPED_TRACE("n_required " + std::to_string(n));
+    int64_t singleSteps = 0, bulkSteps = 0;
+    auto single = traceOf(program(n, false), reg, &singleSteps);
+    auto bulk = traceOf(program(n, true), reg, &bulkSteps);
+    EXPECT_EQ(bulk, single);
+    EXPECT_EQ(bulkSteps, singleSteps);
+  }
+  EXPECT_EQ(traceOf(program(2, true), reg), (std::vector<double>{2, 2, 2, 1, 2, 2, 9}));
+  EXPECT_EQ(traceOf(program(1, true), reg), (std::vector<double>{2, 2, 2, 1, 9}));
+  // A bulk step that ends its child: the finish counts after the sibling's
+  // turns up to the bulk's last step, as if the steps had been single.
+  auto ending = [](bool bulk) {
+    return std::string(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    weave 1 {
+)") + (bulk ? "      call @rec.tick() {bulk_steps = 3}\n"
+             : "      call @rec.tick()\n      call @rec.tick()\n      call @rec.tick()\n") +
+           R"(      yield
+    } {
+      repeat 5 {
+        call @rec.record() {v = 2}
+        yield
+      }
+      yield
+    }
+  }
+})";
+  };
+  EXPECT_EQ(traceOf(ending(true), reg), traceOf(ending(false), reg));
+  EXPECT_EQ(traceOf(ending(true), reg), (std::vector<double>{2, 2}));
+}
+
+TEST_F(VMStepping, AnInlinedCallIsOneTurn) {
+  // inline-kernels leaves `step` before a call's body: a sibling never runs
+  // between the body's load and store.
+  auto vm = makeVM(R"(module @m {
+  component @rec : Recorder {}
+  func @main() {
+    %h = component_ref @rec : !Recorder
+    weave 2 {
+      repeat 3 {
+        step {origin = "bump"}
+        %w = state_load %h {field = "w"} : f32[2]
+        %one = constant 1.0 : f32[2]
+        %w2 = add %w, %one : f32[2]
+        state_store %h, %w2 {field = "w"}
+        yield
+      }
+      yield
+    } {
+      repeat 3 {
+        step {origin = "double"}
+        %v = state_load %h {field = "w"} : f32[2]
+        %v2 = add %v, %v : f32[2]
+        state_store %h, %v2 {field = "w"}
+        yield
+      }
+      yield
+    }
+  }
+})", reg);
+  ASSERT_TRUE(vm);
+  // Turn by turn: bump, double, bump, double, ...: ((0+1)*2+1)*2+1)*2 = 14.
+  std::vector<double> seen;
+  while (vm->status() == VM::Status::Running) {
+    vm->step();
+    seen.push_back(rec(*vm).w_.at(0));
+  }
+  ASSERT_TRUE(vm->done()) << vm->error().message;
+  EXPECT_EQ(seen, (std::vector<double>{1, 2, 3, 6, 7, 14}));
+  EXPECT_EQ(vm->stepCount(), 6);
 }
 
 } // namespace
