@@ -16,10 +16,11 @@
 
 namespace kiln::difftest {
 
-/// Whether programs with WEAVE must agree across pipelines by default.
-/// false while a WEAVE turn is one VM instruction (docs/difftest.md); true
-/// once turns are program steps (issue #10).
-inline constexpr bool kWeaveStrictByDefault = false;
+/// Whether programs with WEAVE must agree across pipelines by default:
+/// true since WEAVE turns are program steps and calls are atomic (issue
+/// #10); --weave-lenient restores the tolerance of the instruction-step
+/// semantics (docs/difftest.md).
+inline constexpr bool kWeaveStrictByDefault = true;
 
 /// One way to compile and run a program.
 struct RunConfig {
