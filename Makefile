@@ -1,7 +1,7 @@
 # kiln — the two commands a fresh machine needs:
 #   make demo   install what is missing, build (Release), run examples/digits.kiln (real data)
 #   make test   install what is missing, build, run every test (GoogleTest via ctest, and lit)
-# More: make build | bench | asan | fuzz | format | clean
+# More: make build | bench | asan | fuzz | difftest | format | clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -10,7 +10,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 KILN       := $(BUILD)/tools/kiln/kiln
 DEMO       ?= examples/digits.kiln
 
-.PHONY: all deps configure build demo test bench asan fuzz format clean
+.PHONY: all deps configure build demo test bench asan fuzz difftest format clean
 
 all: build
 
@@ -59,6 +59,17 @@ fuzz: deps
 	  -DKILN_BUILD_BENCH=OFF -DKILN_SANITIZE=ON -DKILN_FUZZ=ON $(FUZZ_OMP)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	FUZZ_SEED=$(FUZZ_SEED) bash tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+# The differential program tester (tests/difftest/, docs/difftest.md): N
+# random programs from SEED on, findings minimized into DIFFTEST_OUT;
+# DIFFTEST_FLAGS adds options (--no-weave, --weave-strict, --oracle NAME, ...).
+N            ?= 2000
+SEED         ?= 1
+DIFFTEST_OUT ?= $(BUILD)/difftest-findings
+DIFFTEST_FLAGS ?=
+difftest: build
+	$(BUILD)/tests/difftest/kiln_difftest --seed $(SEED) --count $(N) --jit-every 10 --minimize \
+	  --out $(DIFFTEST_OUT) $(DIFFTEST_FLAGS)
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
