@@ -63,9 +63,10 @@ void loadAndStep(std::span<const uint8_t> bytes) {
   }
   std::ostringstream sink;
   vm->setOutput(&sink);
-  // A few steps only: the point is that restored state is safe to run, not
-  // to run the program (which may be long).
-  vm->run(64);
+  // A few steps and instructions only: the point is that restored state is
+  // safe to run, not to run the program (which may be long, or loop without
+  // a step).
+  vm->run(64, 4096);
   std::string image = runtime::serializeCheckpoint(vm->snapshot());
   std::string error2;
   auto again = runtime::parseCheckpoint(
