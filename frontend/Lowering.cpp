@@ -671,6 +671,12 @@ Value *LoweringContext::lowerOpaqueCall(const Element &e, Value *last, const std
   }
   std::vector<ir::NamedAttribute> attrs;
   for (const KwArg &k : e.kwargs) {
+    // The compiler's own attributes of a call (docs/vm.md, "Steps").
+    if (k.name == "bulk_steps" || k.name == "origin") {
+      error(k.loc.known() ? k.loc : e.loc,
+            "keyword argument '" + k.name + "' is reserved (kiln's passes set it)");
+      return nullptr;
+    }
     auto p = std::find_if(params.begin(), params.end(),
                           [&](const ir::ParamSchema &ps) { return ps.name == k.name; });
     if (p == params.end() && !variadic) {

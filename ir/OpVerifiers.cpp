@@ -338,10 +338,16 @@ bool verifyCallOp(const Operation &op, DiagnosticEngine &diag) {
   // Every other attribute is a keyword argument of any kind.
   bool ok = symbolAttr(op, diag, "callee");
   // bulk-read's bulk call stands for that many program steps (docs/vm.md).
-  if (const Attribute *b = op.attr("bulk_steps");
-      b && (!b->isInt() || b->getInt() < 1 || b->getInt() > kMaxBulkSteps))
-    ok = emitOpError(op, diag, "attribute 'bulk_steps' must be an integer in [1, " +
-                                   std::to_string(kMaxBulkSteps) + "]");
+  // Only a component's method reads in bulk, so a native's keyword argument
+  // cannot pass for one.
+  if (const Attribute *b = op.attr("bulk_steps")) {
+    if (!b->isInt() || b->getInt() < 1 || b->getInt() > kMaxBulkSteps)
+      ok = emitOpError(op, diag, "attribute 'bulk_steps' must be an integer in [1, " +
+                                     std::to_string(kMaxBulkSteps) + "]");
+    else if (op.symbolAttr("callee").find('.') == std::string_view::npos)
+      ok = emitOpError(op, diag, "attribute 'bulk_steps' is only for a component's bulk read "
+                                 "(@component.method)");
+  }
   for (unsigned i = 0; i < op.numResults(); ++i)
     if (op.result(i)->type().isNone())
       ok = emitOpError(op, diag, "result #" + std::to_string(i) + " has type none");

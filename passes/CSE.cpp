@@ -6,7 +6,9 @@
 //   Applies to pure ops without regions, and to state_load of the same
 //   handle and field when no op in between may write state.
 // Needs: nothing.
-// Keeps: random draws (two draws are two different numbers), calls, writes.
+// Keeps: random draws (two draws are two different numbers), calls, writes;
+//   the step rule (passes/Effects.h): no state read is reused across a
+//   `step` mark, where another WEAVE child may have written it.
 //
 // 1. Walk each func in program order with a stack of scopes: an op in a
 //    nested region sees the pure ops of the regions around it, except across

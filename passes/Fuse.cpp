@@ -21,7 +21,9 @@
 //   before it. Random draws keep their order (groups are contiguous and
 //   random ops never skip over each other). No op is duplicated except
 //   constants. Decision: state_load/state_store stay outside groups; loads
-//   are passed in as operands and writes are barriers (docs/passes.md).
+//   are passed in as operands and writes are barriers (docs/passes.md). The
+//   step rule (passes/Effects.h): a `step` mark closes the group, so no
+//   group mixes two program steps.
 #include <algorithm>
 #include <set>
 #include <string>

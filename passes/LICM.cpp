@@ -4,7 +4,9 @@
 //   while (either region) to just before the loop when its operands are all
 //   defined outside the loop and it is
 //     - pure tensor math without regions (and not a random draw), or
-//     - a state_load, when nothing in the loop may write state or call.
+//     - a state_load, when nothing in the loop may write state, call, or
+//       begin a program step (the step rule, passes/Effects.h: at a `step`
+//       mark another WEAVE child may write it).
 // Needs: nothing.
 // Keeps: random draws, calls and writes in place; the order of everything
 //   else. Hoisting pure ops out of a loop that may run zero times only costs

@@ -267,6 +267,10 @@ std::vector<Case> allCases() {
     c.top.component("ds", "Dataset");
     c.b.call("ds.next_batch", {c.arg(i64())}, {tf({16, 1})}, {iattr("bulk_steps", 0)});
   }, "'call' op attribute 'bulk_steps' must be an integer in [1, 2147483648]");
+  invalid("call", "bulk_steps_native", [](Ctx &c) {
+    c.top.func("print", {}, {})->setAttr("native", Attribute::boolean(true));
+    c.b.call("print", {}, {}, {iattr("bulk_steps", 3)});
+  }, "'call' op attribute 'bulk_steps' is only for a component's bulk read (@component.method)");
 
   // ---- component_ref ----
   valid("component_ref", "ok", [](Ctx &c) {
