@@ -319,6 +319,8 @@ bool VM::writeRequestedCheckpoint(uint32_t pc) {
   std::string error;
   if (!save(path, error))
     return fail(pc, "checkpoint: " + error);
+  if (request.keep <= 0)
+    return true; // nothing to delete, nothing to remember
   auto site = std::find_if(checkpointFiles_.begin(), checkpointFiles_.end(),
                            [&](const auto &s) { return s.first == pc; });
   if (site == checkpointFiles_.end())
@@ -326,8 +328,6 @@ bool VM::writeRequestedCheckpoint(uint32_t pc) {
   std::vector<std::string> &files = site->second;
   std::erase(files, path);
   files.push_back(path);
-  if (request.keep <= 0)
-    return true;
   struct stat written {};
   if (::stat(path.c_str(), &written) != 0)
     return fail(pc, "checkpoint: cannot stat " + path + " after writing it: " + std::strerror(errno));
