@@ -13,10 +13,12 @@
 //     of a component type may not write at all;
 //   - random draws get seed = the seed of the kernel's component (self, or
 //     the component bound to its first component parameter) and a fresh
-//     stream number each;
+//     stream number each; a kernel's further instances (one per distinct
+//     field types of its component arguments) reuse the first's streams;
 //   - `grad(loss, [x, c.F])` emits the adjoint ops after the loss's
 //     (frontend/Grad.h); `softmax`, `log_softmax` and `keepdims=true`
 //     expand into reductions, reshapes and elementwise ops.
+#include <algorithm>
 #include <map>
 #include <unordered_set>
 
@@ -42,6 +44,9 @@ public:
   std::map<std::string, KValue> env;
   int64_t seed = 0;
   bool readOnly = false;
+  /// Set for a kernel's second and later instances: the streams of the
+  /// first, so the instances draw from the same streams, as one func did.
+  std::optional<int64_t> streamCursor;
 
   bool lowerBody(ir::Operation *func) {
     std::vector<Type> results;
@@ -110,6 +115,8 @@ public:
   }
 
 private:
+  int64_t nextStream() { return streamCursor ? (*streamCursor)++ : ctx_.nextStream_++; }
+
   bool lowerUpdate(const Stmt &s) {
     auto t = lookupName(s.name, s.loc);
     if (!t)
@@ -551,7 +558,7 @@ private:
         if (!p)
           return std::nullopt;
         b_.setLoc(e.loc);
-        return val(b_.random(kind, p->type(), seed, ctx_.nextStream_++, p));
+        return val(b_.random(kind, p->type(), seed, nextStream(), p));
       }
       if (e.args.size() > 1) {
         ctx_.error(e.loc, f + " takes a shape [d0, d1, ...] or a tensor to take the shape of");
@@ -559,7 +566,7 @@ private:
       }
       if (e.args.empty()) {
         b_.setLoc(e.loc);
-        return val(b_.random(kind, Type::f32(), seed, ctx_.nextStream_++));
+        return val(b_.random(kind, Type::f32(), seed, nextStream()));
       }
       if (e.args[0].kind == Expr::Kind::List) {
         std::vector<int64_t> dims;
@@ -574,7 +581,7 @@ private:
           dims.push_back(*n);
         }
         b_.setLoc(e.loc);
-        return val(b_.random(kind, Type::shaped(ElemType::F32, dims), seed, ctx_.nextStream_++));
+        return val(b_.random(kind, Type::shaped(ElemType::F32, dims), seed, nextStream()));
       }
       auto v = arg(0);
       if (!v)
@@ -587,7 +594,7 @@ private:
       if (!isFloat(t.elem()))
         t = t.withElem(ElemType::F32);
       b_.setLoc(e.loc);
-      return val(b_.random(kind, t, seed, ctx_.nextStream_++, v->value));
+      return val(b_.random(kind, t, seed, nextStream(), v->value));
     }
     ctx_.error(e.loc, "unknown function '" + f + "' in kernel " + k_.name);
     return std::nullopt;
@@ -838,41 +845,65 @@ private:
 
 };
 
-std::vector<ir::StateFieldSchema> *LoweringContext::joinedFields(const std::string &typeName) {
-  auto it = joined_.find(typeName);
-  if (it != joined_.end())
-    return &it->second;
-  // One func serves every component of the type: a field whose shape
-  // differs between instances gets `?` where the dimensions differ.
-  std::vector<ir::StateFieldSchema> fields;
-  bool first = true;
+const std::vector<ir::StateFieldSchema> *
+LoweringContext::boundFields(const Param &p, const Element &use) {
+  for (const KwArg &kw : use.kwargs) {
+    if (kw.name != p.name || kw.value.kind != Literal::Kind::Name)
+      continue;
+    auto c = components_.find(kw.value.s);
+    if (c != components_.end() && c->second.schema.typeName == p.type.componentType)
+      return &c->second.schema.fields;
+  }
+  // Not bound to a component of the type: the call reports it
+  // (lowerKernelCall); the body is typed from the first declared instance.
   for (const Decl &d : prog_.decls()) {
     auto c = components_.find(d.name);
-    if (d.kind != Decl::Kind::Component || c == components_.end() ||
-        c->second.schema.typeName != typeName)
-      continue;
-    if (first) {
-      fields = c->second.schema.fields;
-      first = false;
-      continue;
-    }
-    for (ir::StateFieldSchema &f : fields) {
-      const ir::StateFieldSchema *g = c->second.schema.field(f.name);
-      if (!g || g->type == f.type || !g->type.isTensor() || !f.type.isTensor() ||
-          g->type.rank() != f.type.rank() || g->type.elem() != f.type.elem())
-        continue;
-      std::vector<int64_t> dims = f.type.dims();
-      for (size_t i = 0; i < dims.size(); ++i)
-        if (dims[i] != g->type.dims()[i])
-          dims[i] = ir::kDynamic;
-      f.type = Type::tensor(f.type.elem(), dims);
-    }
+    if (d.kind == Decl::Kind::Component && c != components_.end() &&
+        c->second.schema.typeName == p.type.componentType)
+      return &c->second.schema.fields;
   }
-  return &(joined_[typeName] = std::move(fields));
+  static const std::vector<ir::StateFieldSchema> none;
+  return &none;
 }
 
-ir::Operation *LoweringContext::userKernel(const KernelDef &k) {
-  if (auto it = funcs_.find(k.name); it != funcs_.end())
+std::string LoweringContext::instanceSymbol(const std::string &base, const KernelDef &k,
+                                            size_t first, const Element &use,
+                                            std::vector<const FieldList *> &fields) {
+  // One func per distinct tuple of the bound components' field types: the
+  // first is @base, the next @base.i1, @base.i2, ... in order of first use
+  // (".i": a symbol segment must not start with a digit, or it prints quoted).
+  std::string key;
+  fields.assign(k.params.size(), nullptr);
+  for (size_t i = first; i < k.params.size(); ++i) {
+    const Param &p = k.params[i];
+    if (!p.type.isComponent)
+      continue;
+    fields[i] = boundFields(p, use);
+    key += p.name + "{";
+    for (const ir::StateFieldSchema &f : *fields[i])
+      key += f.name + ":" + f.type.str() + ";";
+    key += "}";
+  }
+  std::vector<std::string> &keys = instances_[base];
+  size_t n = std::find(keys.begin(), keys.end(), key) - keys.begin();
+  if (n == keys.size())
+    keys.push_back(key);
+  return n == 0 ? base : base + ".i" + std::to_string(n);
+}
+
+std::optional<int64_t> LoweringContext::instanceStreams(const std::string &base,
+                                                       const std::string &symbol) {
+  if (symbol == base) {
+    firstStreams_[base] = nextStream_;
+    return std::nullopt;
+  }
+  return firstStreams_.at(base);
+}
+
+ir::Operation *LoweringContext::userKernel(const KernelDef &k, const Element &use) {
+  std::vector<const FieldList *> fields;
+  std::string symbol = instanceSymbol(k.name, k, 0, use, fields);
+  if (auto it = funcs_.find(symbol); it != funcs_.end())
     return it->second;
   std::vector<std::pair<std::string, Type>> params;
   for (const Param &p : k.params) {
@@ -885,12 +916,13 @@ ir::Operation *LoweringContext::userKernel(const KernelDef &k) {
   }
   ir::Builder mb = moduleBuilder();
   mb.setLoc(k.loc);
-  ir::Operation *func = mb.func(k.name, params, {});
+  ir::Operation *func = mb.func(symbol, params, {});
   func->setAttr("kernel", ir::Attribute::boolean(true));
-  funcs_[k.name] = func;
+  funcs_[symbol] = func;
 
   ir::Builder kb(func->region(0));
   KernelLowerer kl(*this, kb, k);
+  kl.streamCursor = instanceStreams(k.name, symbol);
   bool seeded = false;
   for (size_t i = 0; i < k.params.size(); ++i) {
     const Param &p = k.params[i];
@@ -899,7 +931,7 @@ ir::Operation *LoweringContext::userKernel(const KernelDef &k) {
     if (p.type.isComponent) {
       v.kind = KValue::Kind::Handle;
       v.typeName = p.type.componentType;
-      v.fields = joinedFields(p.type.componentType);
+      v.fields = fields[i];
       v.writable = true;
       v.label = p.name;
       if (!seeded) {
@@ -923,8 +955,9 @@ ir::Operation *LoweringContext::userKernel(const KernelDef &k) {
 }
 
 ir::Operation *LoweringContext::builtinKernel(const std::string &comp, const ir::MethodSchema &m,
-                                              const SourceLoc &useLoc, const KernelDef **def) {
-  std::string symbol = comp + "." + m.name;
+                                              const Element &use, const KernelDef **def) {
+  const SourceLoc &useLoc = use.loc;
+  std::string base = comp + "." + m.name;
   ComponentInfo &info = components_.at(comp);
   const std::string &type = info.schema.typeName;
   std::string kernelName = type + "." + m.name;
@@ -957,6 +990,8 @@ ir::Operation *LoweringContext::builtinKernel(const std::string &comp, const ir:
     return nullptr;
   }
   *def = &k;
+  std::vector<const FieldList *> fields;
+  std::string symbol = instanceSymbol(base, k, 1, use, fields);
   if (auto it = funcs_.find(symbol); it != funcs_.end())
     return it->second;
 
@@ -975,6 +1010,7 @@ ir::Operation *LoweringContext::builtinKernel(const std::string &comp, const ir:
   ir::Builder kb(func->region(0));
   kb.setLoc(k.loc);
   KernelLowerer kl(*this, kb, k);
+  kl.streamCursor = instanceStreams(base, symbol);
   kl.seed = info.seed.value_or(0);
   kl.readOnly = m.readOnly;
   KValue self;
@@ -992,7 +1028,7 @@ ir::Operation *LoweringContext::builtinKernel(const std::string &comp, const ir:
     if (p.type.isComponent) {
       v.kind = KValue::Kind::Handle;
       v.typeName = p.type.componentType;
-      v.fields = joinedFields(p.type.componentType);
+      v.fields = fields[i];
       v.writable = true;
       v.label = p.name;
     }

@@ -2,9 +2,11 @@
 // Lowering.h). Kernel bodies are lowered in KernelLowering.cpp.
 //
 // The "last value" of the seed (what FILT receives, what BUFFER_REPEAT
-// stacks, what SWITCH selects on) is threaded through lowerElement as an SSA
-// value: each element takes the last value before it and returns the last
-// value after it. An element that produces nothing (a call without results,
+// stacks, what SWITCH selects on) is threaded through lowerElement as a
+// Flow: the SSA results of the last call that made any, several for a call
+// with several results (`dataset.next_labeled` gives features and labels).
+// Each element takes the last value before it and returns the last value
+// after it. An element that produces nothing (a call without results,
 // LOOP, WEAVE, ...) leaves the last value as it was, so a hook such as
 // `after CALL(dataset.next): CALL(print)` does not change what flows on.
 #include "frontend/Lowering.h"
@@ -20,6 +22,34 @@
 namespace kiln::frontend {
 
 namespace detail {
+
+namespace {
+
+/// "f32[3]", or "2 values (f32[3], f32[10])" for a tuple.
+std::string flowText(const Flow &f) {
+  if (f.size() == 1)
+    return f[0]->type().str();
+  std::string s = std::to_string(f.size()) + " values (";
+  for (size_t i = 0; i < f.size(); ++i)
+    s += (i ? ", " : "") + f[i]->type().str();
+  return s + ")";
+}
+
+/// " (value 2 of 2 values (...))" naming the i-th (from 0) of several
+/// values in a message; empty for a single value.
+std::string whichValue(size_t i, const Flow &f) {
+  return f.size() > 1 ? " (value " + std::to_string(i + 1) + " of " + flowText(f) + ")"
+                      : std::string();
+}
+
+std::vector<ir::Type> flowTypes(const Flow &f) {
+  std::vector<ir::Type> t;
+  for (const ir::Value *v : f)
+    t.push_back(v->type());
+  return t;
+}
+
+} // namespace
 
 using ir::Attribute;
 using ir::Type;
@@ -83,9 +113,9 @@ std::unique_ptr<ir::Module> LoweringContext::run() {
   entryFunc_ = b_.func(entry, {}, {});
   b_.setInsertionPointToEnd(entryFunc_->region(0));
   if (body->body.kind == ElementKind::Seq)
-    lowerSeqChildren(body->body.children, nullptr);
+    lowerSeqChildren(body->body.children, {});
   else
-    lowerElement(body->body, nullptr);
+    lowerElement(body->body, {});
   if (failed_)
     return nullptr;
   b_.setLoc(entryDecl->loc);
@@ -122,6 +152,11 @@ std::optional<Attribute> LoweringContext::literalAttr(const Literal &l, bool all
     return Attribute::array(std::move(items));
   }
   case Literal::Kind::Name: {
+    if (l.s.find('.') != std::string::npos) {
+      error(l.loc, "a component field ('" + l.s +
+                       "') can only be passed to a kernel's parameter, not used as a constant");
+      return std::nullopt;
+    }
     const Decl *d = prog_.lookup(l.s);
     if (d && d->kind == Decl::Kind::Constant)
       return literalAttr(d->value, allowComponents);
@@ -212,40 +247,38 @@ std::optional<int64_t> LoweringContext::resolveCount(const Literal &l, std::stri
   return v->i;
 }
 
-Value *LoweringContext::lowerSeqChildren(const std::vector<Element> &children, Value *last) {
+Flow LoweringContext::lowerSeqChildren(const std::vector<Element> &children, Flow last) {
   for (const Element &c : children) {
     last = lowerElement(c, last);
     if (failed_)
-      return nullptr;
+      return {};
   }
   return last;
 }
 
-Value *LoweringContext::lowerRegion(ir::Region &r, const Element &e, Value *last,
-                                    bool yieldValue) {
+Flow LoweringContext::lowerRegion(ir::Region &r, const Element &e, const Flow &last,
+                                  bool yieldValue) {
   ir::Builder saved = b_;
   b_.setInsertionPointToEnd(r);
-  Value *before = last;
-  Value *v = e.kind == ElementKind::Seq ? lowerSeqChildren(e.children, last)
-                                        : lowerElement(e, last);
+  Flow v = e.kind == ElementKind::Seq ? lowerSeqChildren(e.children, last) : lowerElement(e, last);
   // Only a value made inside the region can leave it.
-  Value *made = v != before ? v : nullptr;
+  Flow made = v != last ? v : Flow{};
   if (!failed_) {
     b_.setLoc(e.loc);
-    b_.yield(yieldValue && made ? std::vector<Value *>{made} : std::vector<Value *>{});
+    b_.yield(yieldValue ? made : Flow{});
   }
   b_ = saved;
   return made;
 }
 
-Value *LoweringContext::lowerElement(const Element &e, Value *last) {
+Flow LoweringContext::lowerElement(const Element &e, const Flow &last) {
   if (failed_)
-    return nullptr;
+    return {};
   // The count made before lowering should have caught any program this
   // large; this bounds what lowering makes even if it missed one.
   if (++loweredElements_ > kMaxExpandedElements) {
     tooLarge(e, 0);
-    return nullptr;
+    return {};
   }
   b_.setLoc(e.loc);
   switch (e.kind) {
@@ -259,72 +292,86 @@ Value *LoweringContext::lowerElement(const Element &e, Value *last) {
   case ElementKind::Repeat: {
     auto n = resolveCount(e.count, "REPEAT count", e.loc);
     if (!n || e.children.size() != 1)
-      return e.children.size() != 1 ? (error(e.loc, "REPEAT needs one body"), nullptr) : nullptr;
+      return e.children.size() != 1 ? (error(e.loc, "REPEAT needs one body"), Flow{}) : Flow{};
     ir::Operation *op = b_.repeat(*n);
     // REPEAT(0, body) never runs its body, so the last value is the one
     // before it. The body is still lowered (and checked); it yields nothing,
     // as the IR requires of a repeat with count 0.
-    Value *v = lowerRegion(op->region(0), e.children[0], last, *n > 0);
+    Flow v = lowerRegion(op->region(0), e.children[0], last, *n > 0);
     if (failed_)
-      return nullptr;
-    if (!v || *n == 0)
+      return {};
+    if (v.empty() || *n == 0)
       return last;
-    return op->addResult(v->type());
+    Flow out;
+    for (Value *x : v)
+      out.push_back(op->addResult(x->type()));
+    return out;
   }
   case ElementKind::BufferRepeat: {
     auto n = resolveCount(e.count, "BUFFER_REPEAT count", e.loc);
     if (!n || e.children.size() != 1)
-      return e.children.size() != 1 ? (error(e.loc, "BUFFER_REPEAT needs one body"), nullptr)
-                                    : nullptr;
+      return e.children.size() != 1 ? (error(e.loc, "BUFFER_REPEAT needs one body"), Flow{})
+                                    : Flow{};
     // buffer_repeat stacks its n values into a tensor: n = 0 has no element
     // type to stack (the IR verifier requires n >= 1).
     if (*n < 1)
       return error(e.count.loc.known() ? e.count.loc : e.loc,
                    "BUFFER_REPEAT count must be at least 1, got 0"),
-             nullptr;
+             Flow{};
     ir::Operation *op = b_.create(ir::OpKind::BufferRepeat, {}, {},
                                   {{"count", Attribute::integer(*n)}}, 1);
-    Value *v = lowerRegion(op->region(0), e.children[0], last, true);
+    Flow v = lowerRegion(op->region(0), e.children[0], last, true);
     if (failed_)
-      return nullptr;
-    if (!v || !v->type().isNumeric()) {
+      return {};
+    if (v.empty()) {
       error(e.children[0].loc, "BUFFER_REPEAT's body produces no value to buffer");
-      return nullptr;
+      return {};
     }
-    return op->addResult(ir::stackType(v->type(), *n));
+    // Several values (a labeled read) are each stacked: the result is the
+    // tuple of stacked values.
+    Flow out;
+    for (Value *x : v) {
+      if (!x->type().isNumeric()) {
+        error(e.children[0].loc, "BUFFER_REPEAT cannot stack " + x->type().str());
+        return {};
+      }
+      out.push_back(op->addResult(ir::stackType(x->type(), *n)));
+    }
+    return out;
   }
   case ElementKind::Loop: {
     if (e.children.size() != 1)
-      return error(e.loc, "LOOP needs one body"), nullptr;
+      return error(e.loc, "LOOP needs one body"), Flow{};
     ir::Operation *op = b_.loop();
     lowerRegion(op->region(0), e.children[0], last, false);
     return last;
   }
   case ElementKind::While: {
     if (e.children.size() != 2)
-      return error(e.loc, "WHILE needs a condition and a body"), nullptr;
+      return error(e.loc, "WHILE needs a condition and a body"), Flow{};
     ir::Operation *op = b_.whileLoop();
     // The condition region ends in `yield %c` with %c an i1 scalar.
     {
       ir::Builder saved = b_;
       b_.setInsertionPointToEnd(op->region(0));
       const Element &ce = e.children[0];
-      Value *c = ce.kind == ElementKind::Seq ? lowerSeqChildren(ce.children, last)
-                                             : lowerElement(ce, last);
+      Flow cf = ce.kind == ElementKind::Seq ? lowerSeqChildren(ce.children, last)
+                                            : lowerElement(ce, last);
       if (failed_) {
         b_ = saved;
-        return nullptr;
+        return {};
       }
-      if (!c || c == last) {
+      if (cf.empty() || cf == last) {
         b_ = saved;
         error(ce.loc, "WHILE's condition produces no value");
-        return nullptr;
+        return {};
       }
-      if (!c->type().isScalar()) {
+      if (cf.size() != 1 || !cf[0]->type().isScalar()) {
         b_ = saved;
-        error(ce.loc, "WHILE's condition must produce a scalar, got " + c->type().str());
-        return nullptr;
+        error(ce.loc, "WHILE's condition must produce one scalar, got " + flowText(cf));
+        return {};
       }
+      Value *c = cf[0];
       b_.setLoc(ce.loc);
       if (c->type().elem() != ir::ElemType::I1)
         c = b_.binary(ir::OpKind::Ne, c, b_.constant(0, c->type()));
@@ -335,15 +382,15 @@ Value *LoweringContext::lowerElement(const Element &e, Value *last) {
     return last;
   }
   case ElementKind::Switch: {
-    if (!last) {
+    if (last.empty()) {
       error(e.loc, "SWITCH has no previous value to select on");
-      return nullptr;
+      return {};
     }
-    if (!last->type().isScalar()) {
-      error(e.loc, "SWITCH selects on a scalar, but the last value is " + last->type().str());
-      return nullptr;
+    if (last.size() != 1 || !last[0]->type().isScalar()) {
+      error(e.loc, "SWITCH selects on one scalar, but the last value is " + flowText(last));
+      return {};
     }
-    Value *sel = last;
+    Value *sel = last[0];
     if (sel->type().elem() != ir::ElemType::I64)
       sel = b_.cast(sel, ir::ElemType::I64);
     std::vector<int64_t> cases;
@@ -366,29 +413,29 @@ Value *LoweringContext::lowerElement(const Element &e, Value *last) {
                             : std::nullopt);
         if (!v) {
           error(c.loc, "CASE needs an integer value");
-          return nullptr;
+          return {};
         }
         if (std::find(cases.begin(), cases.end(), *v) != cases.end()) {
           error(c.loc, "duplicate CASE value " + std::to_string(*v) + " in SWITCH");
-          return nullptr;
+          return {};
         }
         if (c.children.size() != 1)
-          return error(c.loc, "CASE needs one body"), nullptr;
+          return error(c.loc, "CASE needs one body"), Flow{};
         cases.push_back(*v);
         bodies.push_back(&c.children[0]);
       } else if (c.kind == ElementKind::Default) {
         explicitForm = true;
         if (dflt) {
           error(c.loc, "SWITCH has more than one DEFAULT");
-          return nullptr;
+          return {};
         }
         if (c.children.size() != 1)
-          return error(c.loc, "DEFAULT needs one body"), nullptr;
+          return error(c.loc, "DEFAULT needs one body"), Flow{};
         dflt = &c.children[0];
       } else {
         if (explicitForm) {
           error(c.loc, "SWITCH mixes CASE/DEFAULT with plain elements; use one form");
-          return nullptr;
+          return {};
         }
         cases.push_back(static_cast<int64_t>(bodies.size()));
         bodies.push_back(&c);
@@ -396,10 +443,10 @@ Value *LoweringContext::lowerElement(const Element &e, Value *last) {
     }
     b_.setLoc(e.loc);
     ir::Operation *op = b_.switchOp(sel, cases);
-    std::vector<Value *> made;
+    std::vector<Flow> made;
     for (size_t i = 0; i < bodies.size(); ++i)
       made.push_back(lowerRegion(op->region(static_cast<unsigned>(i)), *bodies[i], last, false));
-    Value *d = nullptr;
+    Flow d;
     if (dflt)
       d = lowerRegion(op->region(static_cast<unsigned>(bodies.size())), *dflt, last, false);
     else {
@@ -409,30 +456,33 @@ Value *LoweringContext::lowerElement(const Element &e, Value *last) {
       b_ = saved;
     }
     if (failed_)
-      return nullptr;
+      return {};
     // The switch has a value when every branch (and an explicit default)
-    // makes one of the same type: then each region yields it.
-    bool allSame = dflt && d;
-    for (Value *v : made)
-      allSame = allSame && v && v->type() == d->type();
+    // makes one of the same types: then each region yields it.
+    bool allSame = dflt && !d.empty();
+    for (const Flow &v : made)
+      allSame = allSame && flowTypes(v) == flowTypes(d);
     if (!allSame)
       return last;
     made.push_back(d);
     for (unsigned i = 0; i < op->numRegions(); ++i) {
       ir::Operation *y = op->region(i).terminator();
       KILN_ASSERT(y, "switch region without yield");
-      y->setOperands({made[i]});
+      y->setOperands(made[i]);
     }
-    return op->addResult(d->type());
+    Flow out;
+    for (Value *x : d)
+      out.push_back(op->addResult(x->type()));
+    return out;
   }
   case ElementKind::Weave: {
     auto n = resolveCount(e.count, "WEAVE's n_required", e.loc);
     if (!n)
-      return nullptr;
+      return {};
     if (*n > static_cast<int64_t>(e.children.size())) {
       error(e.loc, "WEAVE requires " + std::to_string(*n) + (*n == 1 ? " child" : " children") +
                        " to finish but has " + std::to_string(e.children.size()));
-      return nullptr;
+      return {};
     }
     ir::Operation *op = b_.weave(*n, static_cast<unsigned>(e.children.size()));
     for (size_t i = 0; i < e.children.size(); ++i)
@@ -442,10 +492,10 @@ Value *LoweringContext::lowerElement(const Element &e, Value *last) {
   case ElementKind::Case:
   case ElementKind::Default:
     error(e.loc, std::string(elementKindName(e.kind)) + " is only allowed directly inside SWITCH");
-    return nullptr;
+    return {};
   case ElementKind::Any:
     error(e.loc, "'*' is only allowed in hook patterns");
-    return nullptr;
+    return {};
   }
   KILN_UNREACHABLE("bad element kind");
 }
@@ -531,47 +581,50 @@ bool LoweringContext::checkExpandedSizeWalk(const Element &e, size_t depth, uint
   return true;
 }
 
-Value *LoweringContext::lowerRef(const Element &e, Value *last) {
+Flow LoweringContext::lowerRef(const Element &e, const Flow &last) {
   const Decl *d = prog_.lookup(e.callee);
   if (!d) {
     error(e.loc, "unknown program '" + e.callee + "'");
-    return nullptr;
+    return {};
   }
   switch (d->kind) {
   case Decl::Kind::Program: break;
   case Decl::Kind::Constant:
     error(e.loc, "'" + e.callee + "' is a constant, not a program");
-    return nullptr;
+    return {};
   case Decl::Kind::Component:
     error(e.loc, "'" + e.callee + "' is a component, not a program; call a method with CALL(" +
                      e.callee + ".method)");
-    return nullptr;
+    return {};
   case Decl::Kind::Kernel:
     error(e.loc, "'" + e.callee + "' is a kernel, not a program; call it with CALL(" + e.callee +
                      ", ...)");
-    return nullptr;
+    return {};
   }
   if (std::find(expanding_.begin(), expanding_.end(), e.callee) != expanding_.end()) {
     std::string chain;
     for (const std::string &n : expanding_)
       chain += n + " -> ";
     error(e.loc, "recursive use of sub-program '" + e.callee + "' (" + chain + e.callee + ")");
-    return nullptr;
+    return {};
   }
   if (expanding_.size() > kMaxSubprogramNesting) {
     error(e.loc, "sub-programs are nested too deeply");
-    return nullptr;
+    return {};
   }
   expanding_.push_back(e.callee);
   ir::Operation *op = b_.seq();
   op->setAttr("name", Attribute::string(e.callee));
-  Value *v = lowerRegion(op->region(0), d->body, last, true);
+  Flow v = lowerRegion(op->region(0), d->body, last, true);
   expanding_.pop_back();
   if (failed_)
-    return nullptr;
-  if (!v)
+    return {};
+  if (v.empty())
     return last;
-  return op->addResult(v->type());
+  Flow out;
+  for (Value *x : v)
+    out.push_back(op->addResult(x->type()));
+  return out;
 }
 
 void LoweringContext::declareNative(const std::string &name) {
@@ -584,17 +637,17 @@ void LoweringContext::declareNative(const std::string &name) {
   funcs_[name] = f;
 }
 
-Value *LoweringContext::lowerCall(const Element &e, Value *last) {
+Flow LoweringContext::lowerCall(const Element &e, const Flow &last) {
   bool filt = e.kind == ElementKind::Filt;
   std::string what = std::string(elementKindName(e.kind)) + "(" + e.callee + ")";
-  if (filt && !last) {
+  if (filt && last.empty()) {
     error(e.loc, what + " has no previous value to receive: no CALL or FILT before it "
                         "produced one");
-    return nullptr;
+    return {};
   }
   if (e.callee.find('*') != std::string::npos) {
     error(e.loc, "'*' is only allowed in hook patterns");
-    return nullptr;
+    return {};
   }
   size_t dot = e.callee.find('.');
   if (dot != std::string::npos) {
@@ -603,19 +656,19 @@ Value *LoweringContext::lowerCall(const Element &e, Value *last) {
     if (it == components_.end()) {
       const Decl *d = prog_.lookup(comp);
       error(e.loc, d ? "'" + comp + "' is not a component" : "unknown component '" + comp + "'");
-      return nullptr;
+      return {};
     }
     const ir::MethodSchema *m = it->second.schema.method(method);
     if (!m) {
       error(e.loc, "component '" + comp + "' (" + it->second.schema.typeName +
                        ") has no method '" + method + "'");
-      return nullptr;
+      return {};
     }
     if (m->isKernel) {
       const KernelDef *def = nullptr;
-      ir::Operation *f = builtinKernel(comp, *m, e.loc, &def);
+      ir::Operation *f = builtinKernel(comp, *m, e, &def);
       if (!f)
-        return nullptr;
+        return {};
       b_.setLoc(e.loc);
       return lowerKernelCall(e, last, *def, f, true);
     }
@@ -624,23 +677,23 @@ Value *LoweringContext::lowerCall(const Element &e, Value *last) {
   if (const Decl *d = prog_.lookup(e.callee)) {
     switch (d->kind) {
     case Decl::Kind::Kernel: {
-      ir::Operation *f = userKernel(d->kernel);
+      ir::Operation *f = userKernel(d->kernel, e);
       if (!f)
-        return nullptr;
+        return {};
       b_.setLoc(e.loc);
       return lowerKernelCall(e, last, d->kernel, f, false);
     }
     case Decl::Kind::Program:
       error(e.loc, "'" + e.callee + "' is a sub-program; use it by name without " +
                        std::string(elementKindName(e.kind)));
-      return nullptr;
+      return {};
     case Decl::Kind::Component:
       error(e.loc, "'" + e.callee + "' is a component; call one of its methods (" + e.callee +
                        ".method)");
-      return nullptr;
+      return {};
     case Decl::Kind::Constant:
       error(e.loc, "'" + e.callee + "' is a constant, not a function");
-      return nullptr;
+      return {};
     }
   }
   if (const ir::FunctionSchema *fn = catalog_.lookupFunction(e.callee)) {
@@ -648,26 +701,37 @@ Value *LoweringContext::lowerCall(const Element &e, Value *last) {
     return lowerOpaqueCall(e, last, e.callee, fn->params, fn->variadic, fn->results);
   }
   error(e.loc, "unknown function '" + e.callee + "'");
-  return nullptr;
+  return {};
 }
 
-Value *LoweringContext::lowerOpaqueCall(const Element &e, Value *last, const std::string &symbol,
-                                        const std::vector<ir::ParamSchema> &params,
-                                        bool variadic, const std::vector<Type> &results) {
+Flow LoweringContext::lowerOpaqueCall(const Element &e, const Flow &last, const std::string &symbol,
+                                      const std::vector<ir::ParamSchema> &params, bool variadic,
+                                      const std::vector<Type> &results) {
   bool filt = e.kind == ElementKind::Filt;
   std::vector<Value *> operands;
+  // FILT passes every value of the last value, in order, to the first
+  // parameters (all of them to a variadic function such as print).
+  size_t passed = filt ? last.size() : 0;
   if (filt) {
     if (params.empty() && !variadic) {
       error(e.loc, "FILT(" + e.callee + ") passes the last value, but " + e.callee +
                        " takes no arguments");
-      return nullptr;
+      return {};
     }
-    if (!params.empty() && params[0].type && !ir::typesCompatible(*params[0].type, last->type())) {
-      error(e.loc, "FILT(" + e.callee + ") passes " + last->type().str() + ", but " + e.callee +
-                       " expects " + params[0].type->str() + " for '" + params[0].name + "'");
-      return nullptr;
+    if (!variadic && last.size() > params.size()) {
+      error(e.loc, "FILT(" + e.callee + ") passes " + flowText(last) + ", but " + e.callee +
+                       " takes " + std::to_string(params.size()) +
+                       (params.size() == 1 ? " parameter" : " parameters"));
+      return {};
     }
-    operands.push_back(last);
+    for (size_t i = 0; i < last.size() && i < params.size(); ++i)
+      if (params[i].type && !ir::typesCompatible(*params[i].type, last[i]->type())) {
+        error(e.loc, "FILT(" + e.callee + ") passes " + last[i]->type().str() +
+                         whichValue(i, last) + ", but " + e.callee + " expects " +
+                         params[i].type->str() + " for '" + params[i].name + "'");
+        return {};
+      }
+    operands = last;
   }
   std::vector<ir::NamedAttribute> attrs;
   for (const KwArg &k : e.kwargs) {
@@ -675,34 +739,53 @@ Value *LoweringContext::lowerOpaqueCall(const Element &e, Value *last, const std
     if (k.name == "bulk_steps" || k.name == "origin") {
       error(k.loc.known() ? k.loc : e.loc,
             "keyword argument '" + k.name + "' is reserved (kiln's passes set it)");
-      return nullptr;
+      return {};
     }
     auto p = std::find_if(params.begin(), params.end(),
                           [&](const ir::ParamSchema &ps) { return ps.name == k.name; });
     if (p == params.end() && !variadic) {
       error(k.loc.known() ? k.loc : e.loc,
             "unknown keyword argument '" + k.name + "' for " + e.callee);
-      return nullptr;
+      return {};
     }
-    if (filt && !params.empty() && p == params.begin()) {
+    if (p != params.end() && static_cast<size_t>(p - params.begin()) < passed) {
       error(k.loc.known() ? k.loc : e.loc,
             "'" + k.name + "' is given by keyword, but FILT already passes the last value to it");
-      return nullptr;
+      return {};
     }
     auto a = literalAttr(k.value, true);
     if (!a)
-      return nullptr;
+      return {};
     attrs.push_back({k.name, std::move(*a)});
   }
   b_.setLoc(e.loc);
   ir::Operation *op = b_.call(symbol, std::move(operands), results, std::move(attrs));
-  return op->numResults() ? op->result(0) : last;
+  return op->numResults() ? op->results() : last;
 }
 
-Value *LoweringContext::lowerKernelCall(const Element &e, Value *last, const KernelDef &k,
-                                        ir::Operation *func, bool skipSelf) {
+Value *LoweringContext::fieldArgument(const Literal &v, const SourceLoc &at) {
+  size_t dot = v.s.find('.');
+  std::string comp = v.s.substr(0, dot), field = v.s.substr(dot + 1);
+  auto it = components_.find(comp);
+  if (it == components_.end()) {
+    error(at, "unknown component '" + comp + "' in '" + v.s + "'");
+    return nullptr;
+  }
+  const ir::StateFieldSchema *f = it->second.schema.field(field);
+  if (!f) {
+    error(at, "component '" + comp + "' (" + it->second.schema.typeName + ") has no field '" +
+                  field + "'");
+    return nullptr;
+  }
+  return b_.stateLoad(b_.componentRef(comp, it->second.schema.typeName), field, f->type);
+}
+
+Flow LoweringContext::lowerKernelCall(const Element &e, const Flow &last, const KernelDef &k,
+                                      ir::Operation *func, bool skipSelf) {
   bool filt = e.kind == ElementKind::Filt;
-  bool filtUsed = false;
+  // FILT passes the values of the last value, in order, to the first
+  // non-component parameters; `filtNext` is the next value to pass.
+  size_t filtNext = 0, filtCount = filt ? last.size() : 0;
   std::vector<Value *> operands;
   size_t first = skipSelf ? 1 : 0;
   for (const KwArg &kw : e.kwargs) {
@@ -712,7 +795,7 @@ Value *LoweringContext::lowerKernelCall(const Element &e, Value *last, const Ker
     if (!known) {
       error(kw.loc.known() ? kw.loc : e.loc,
             "kernel " + e.callee + " has no parameter '" + kw.name + "'");
-      return nullptr;
+      return {};
     }
   }
   for (size_t i = first; i < k.params.size(); ++i) {
@@ -727,7 +810,7 @@ Value *LoweringContext::lowerKernelCall(const Element &e, Value *last, const Ker
       if (!kw) {
         error(e.loc, "missing argument '" + p.name + "' (a " + p.type.componentType +
                          ") for kernel " + e.callee);
-        return nullptr;
+        return {};
       }
       auto it = kw->value.kind == Literal::Kind::Name ? components_.find(kw->value.s)
                                                       : components_.end();
@@ -735,57 +818,91 @@ Value *LoweringContext::lowerKernelCall(const Element &e, Value *last, const Ker
         error(at, "argument '" + p.name + "' of kernel " + e.callee +
                       " must be a component of type " + p.type.componentType + ", got " +
                       printLiteral(kw->value));
-        return nullptr;
+        return {};
       }
       operands.push_back(b_.componentRef(kw->value.s, p.type.componentType));
       continue;
     }
     if (!kw) {
-      if (filt && !filtUsed) {
-        filtUsed = true;
-        if (!ir::typesCompatible(p.type.type, last->type())) {
-          error(e.loc, "FILT(" + e.callee + ") passes " + last->type().str() + ", but '" +
-                           p.name + "' of kernel " + e.callee + " is " + p.type.type.str());
-          return nullptr;
+      if (filtNext < filtCount) {
+        Value *v = last[filtNext++];
+        if (!ir::typesCompatible(p.type.type, v->type())) {
+          error(e.loc, "FILT(" + e.callee + ") passes " + v->type().str() +
+                           whichValue(filtNext - 1, last) + ", but '" + p.name +
+                           "' of kernel " + e.callee + " is " + p.type.type.str());
+          return {};
         }
-        operands.push_back(last);
+        operands.push_back(v);
         continue;
       }
       error(e.loc, "missing argument '" + p.name + "' for kernel " + e.callee);
-      return nullptr;
+      return {};
     }
-    if (filt && !filtUsed) {
-      error(at, "'" + p.name + "' is given by keyword, but FILT passes the last value to it");
-      return nullptr;
+    if (filtNext < filtCount) {
+      error(at, "'" + p.name + "' is given by keyword, but FILT passes the last value to it" +
+                    whichValue(filtNext, last));
+      return {};
     }
     const Literal *v = &kw->value;
+    if (v->kind == Literal::Kind::Name && v->s.find('.') != std::string::npos) {
+      // x=comp.field: the field's value when the call runs.
+      Value *f = fieldArgument(*v, at);
+      if (!f)
+        return {};
+      if (!ir::typesCompatible(p.type.type, f->type())) {
+        error(at, "argument '" + p.name + "' of kernel " + e.callee + " is " +
+                      p.type.type.str() + ", but " + v->s + " is " + f->type().str());
+        return {};
+      }
+      operands.push_back(f);
+      continue;
+    }
     if (v->kind == Literal::Kind::Name) {
       const Decl *d = prog_.lookup(v->s);
       if (d && d->kind == Decl::Kind::Constant)
         v = &d->value;
     }
+    if (v->kind == Literal::Kind::Name && components_.count(v->s)) {
+      const ir::ComponentSchema &cs = components_.find(v->s)->second.schema;
+      std::string fields;
+      for (const ir::StateFieldSchema &f : cs.fields)
+        fields += (fields.empty() ? "" : ", ") + v->s + "." + f.name;
+      error(at, "argument '" + p.name + "' of kernel " + e.callee + " is " + p.type.type.str() +
+                    ", but '" + v->s + "' is a component (" + cs.typeName + "); pass " +
+                    (fields.empty() ? std::string("a value with FILT")
+                                    : "one of its fields (" + fields + ") or a value with FILT"));
+      return {};
+    }
     if (!v->isNumber() && v->kind != Literal::Kind::Bool) {
       error(at, "argument '" + p.name + "' of kernel " + e.callee + " must be a number, got " +
                     printLiteral(kw->value));
-      return nullptr;
+      return {};
     }
     if (!p.type.type.isScalar()) {
       error(at, "argument '" + p.name + "' of kernel " + e.callee + " is a tensor (" +
-                    p.type.type.str() + "); pass it with FILT");
-      return nullptr;
+                    p.type.type.str() + "); pass it with FILT or as a field (" + p.name +
+                    "=component.field)");
+      return {};
     }
     double num = v->kind == Literal::Kind::Bool ? (v->b ? 1 : 0) : v->number();
     operands.push_back(b_.constant(num, p.type.type));
   }
-  if (filt && !filtUsed) {
-    error(e.loc, "FILT(" + e.callee + ") passes the last value, but kernel " + e.callee +
-                     " has no tensor parameter left to receive it");
-    return nullptr;
+  if (filtNext < filtCount) {
+    if (filtCount == 1)
+      error(e.loc, "FILT(" + e.callee + ") passes the last value, but kernel " + e.callee +
+                       " has no tensor parameter left to receive it");
+    else
+      error(e.loc, "FILT(" + e.callee + ") passes " + flowText(last) + ", but kernel " +
+                       e.callee + " has " +
+                       (filtNext == 0 ? std::string("no") : "only " + std::to_string(filtNext)) +
+                       " non-component parameter" + (filtNext == 1 ? "" : "s") +
+                       " left to receive them");
+    return {};
   }
   b_.setLoc(e.loc);
   std::string callee(func->symbolAttr("sym_name"));
   ir::Operation *op = b_.call(callee, std::move(operands), ir::funcResultTypes(*func));
-  return op->numResults() ? op->result(0) : last;
+  return op->numResults() ? op->results() : last;
 }
 
 } // namespace detail

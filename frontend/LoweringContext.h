@@ -35,6 +35,11 @@ struct KValue {
   std::string label; // how the user named it, for messages
 };
 
+/// The "last value" while lowering elements: the results of the last CALL
+/// or FILT that made any (several for a call with several results, such as
+/// `dataset.next_labeled`); empty when nothing has made one yet.
+using Flow = std::vector<ir::Value *>;
+
 class LoweringContext {
 public:
   LoweringContext(const Program &prog, const ir::ComponentCatalog &catalog,
@@ -44,11 +49,13 @@ public:
   std::unique_ptr<ir::Module> run();
 
   // ---- kernels (KernelLowering.cpp) ----
-  /// The func for user kernel `k`, lowered on first use; null on error.
-  ir::Operation *userKernel(const KernelDef &k);
-  /// The func @comp.method for a built-in kernel method; null on error.
+  /// The func for user kernel `k` as called by `use`, lowered on first use
+  /// of its instance (instanceSymbol); null on error.
+  ir::Operation *userKernel(const KernelDef &k, const Element &use);
+  /// The func @comp.method for a built-in kernel method as called by `use`;
+  /// null on error.
   ir::Operation *builtinKernel(const std::string &comp, const ir::MethodSchema &m,
-                               const SourceLoc &useLoc, const KernelDef **def);
+                               const Element &use, const KernelDef **def);
 
   bool error(const SourceLoc &loc, std::string msg) {
     if (!failed_)
@@ -62,16 +69,19 @@ private:
   // ---- program lowering (Lowering.cpp) ----
   bool lowerComponents();
   static std::string resolveDataPath(const std::string &path, const SourceLoc &declLoc);
-  ir::Value *lowerElement(const Element &e, ir::Value *last);
-  ir::Value *lowerSeqChildren(const std::vector<Element> &children, ir::Value *last);
-  ir::Value *lowerRegion(ir::Region &r, const Element &e, ir::Value *last, bool yieldValue);
-  ir::Value *lowerCall(const Element &e, ir::Value *last);
-  ir::Value *lowerOpaqueCall(const Element &e, ir::Value *last, const std::string &symbol,
-                             const std::vector<ir::ParamSchema> &params, bool variadic,
-                             const std::vector<ir::Type> &results);
-  ir::Value *lowerKernelCall(const Element &e, ir::Value *last, const KernelDef &k,
-                             ir::Operation *func, bool skipSelf);
-  ir::Value *lowerRef(const Element &e, ir::Value *last);
+  Flow lowerElement(const Element &e, const Flow &last);
+  Flow lowerSeqChildren(const std::vector<Element> &children, Flow last);
+  Flow lowerRegion(ir::Region &r, const Element &e, const Flow &last, bool yieldValue);
+  Flow lowerCall(const Element &e, const Flow &last);
+  Flow lowerOpaqueCall(const Element &e, const Flow &last, const std::string &symbol,
+                       const std::vector<ir::ParamSchema> &params, bool variadic,
+                       const std::vector<ir::Type> &results);
+  Flow lowerKernelCall(const Element &e, const Flow &last, const KernelDef &k,
+                       ir::Operation *func, bool skipSelf);
+  Flow lowerRef(const Element &e, const Flow &last);
+  /// `x=comp.field` as a kernel argument: the field's current value, or
+  /// null (error reported) when `v` names no field of a component.
+  ir::Value *fieldArgument(const Literal &v, const SourceLoc &at);
   /// Refuses a program whose expansion exceeds kMaxExpandedElements, at the
   /// element or sub-program use where the count passes the limit.
   bool checkExpandedSize(const Element &body, size_t depth);
@@ -90,7 +100,17 @@ private:
 
   // ---- kernels ----
   friend class KernelLowerer;
-  std::vector<ir::StateFieldSchema> *joinedFields(const std::string &typeName);
+  using FieldList = std::vector<ir::StateFieldSchema>;
+  /// The fields of the component `use` binds to parameter p.
+  const FieldList *boundFields(const Param &p, const Element &use);
+  /// The func name of the instance of kernel `k` (func name `base`) for the
+  /// field types of the components `use` binds to its component parameters
+  /// (from index `first`); `fields[i]` gets parameter i's fields.
+  std::string instanceSymbol(const std::string &base, const KernelDef &k, size_t first,
+                             const Element &use, std::vector<const FieldList *> &fields);
+  /// Where the random streams of instance `symbol` of `base` start: null for
+  /// the first instance (fresh streams, recorded), else the first's.
+  std::optional<int64_t> instanceStreams(const std::string &base, const std::string &symbol);
 
   const Program &prog_;
   const ir::ComponentCatalog &catalog_;
@@ -109,7 +129,8 @@ private:
   uint64_t loweredElements_ = 0;
   int64_t nextStream_ = 0;
   std::map<std::string, std::unique_ptr<Program>> kernelSources_; // per component
-  std::map<std::string, std::vector<ir::StateFieldSchema>> joined_; // per component type
+  std::map<std::string, std::vector<std::string>> instances_; // per kernel: instance keys
+  std::map<std::string, int64_t> firstStreams_; // per kernel: its first instance's streams
   ir::SourceManager localSources_;
 };
 

@@ -365,8 +365,14 @@ std::optional<Literal> Parser::parseLiteral() {
       l = Literal(true);
     else if (n == "false" || n == "False")
       l = Literal(false);
-    else
+    else {
+      // comp.field: a component's field as a kernel argument.
+      while (at(Tok::Dot) && peek(1).kind == Tok::Ident) {
+        take();
+        n += "." + take().text;
+      }
       l = Literal::name(n);
+    }
     break;
   }
   case Tok::LBracket: {

@@ -26,10 +26,14 @@ namespace kiln::frontend {
 
 using ir::SourceLoc;
 
+struct Literal;
+
 /// A reference to a declared component, as handed out by
 /// Program::component(); converts to a name literal (`layer=layer1`).
 struct ComponentHandle {
   std::string name;
+  /// One of its fields as a kernel's keyword argument (`x=w.value`).
+  Literal field(std::string_view f) const;
 };
 
 /// A literal argument value: keyword values, counts, constants.
@@ -76,6 +80,10 @@ struct Literal {
   /// Structural equality (locations ignored).
   bool operator==(const Literal &o) const;
 };
+
+inline Literal ComponentHandle::field(std::string_view f) const {
+  return Literal::name(name + "." + std::string(f));
+}
 
 struct KwArg {
   std::string name;

@@ -292,25 +292,30 @@ bool verifyYieldOp(const Operation &op, DiagnosticEngine &diag) {
   case OpKind::Fused:
     return checkPassedTypes(op, diag, resultTypesOf(*parent), what);
   case OpKind::BufferRepeat: {
-    if (op.numOperands() != 1)
+    // One yielded value per result (a labeled read stacks features and
+    // labels side by side); the parent's hook reports a bad result count.
+    if (op.numOperands() != parent->numResults())
       return emitOpError(op, diag,
-                         "in 'buffer_repeat' must yield exactly one value, got " +
+                         "in 'buffer_repeat' must yield one value per result (" +
+                             std::to_string(parent->numResults()) + "), got " +
                              std::to_string(op.numOperands()));
-    const Type &elem = op.operand(0)->type();
-    if (!elem.isNumeric())
-      return emitOpError(op, diag,
-                         "in 'buffer_repeat' must yield a scalar or tensor, got " + elem.str());
-    // The parent's hook reports a bad count or result count.
     const Attribute *count = parent->attr("count");
-    if (!count || !count->isInt() || count->getInt() < 1 || parent->numResults() != 1)
-      return true;
-    Type stacked = stackType(elem, count->getInt());
-    const Type &result = parent->result()->type();
-    if (!typesCompatible(stacked, result))
-      return emitOpError(op, diag,
-                         "yields " + elem.str() + ", which stacked " +
-                             std::to_string(count->getInt()) + " times is " + stacked.str() +
-                             ", but parent 'buffer_repeat' result is " + result.str());
+    for (unsigned i = 0; i < op.numOperands(); ++i) {
+      const Type &elem = op.operand(i)->type();
+      if (!elem.isNumeric())
+        return emitOpError(op, diag,
+                           "in 'buffer_repeat' must yield a scalar or tensor, got " + elem.str());
+      // The parent's hook reports a bad count.
+      if (!count || !count->isInt() || count->getInt() < 1)
+        continue;
+      Type stacked = stackType(elem, count->getInt());
+      const Type &result = parent->result(i)->type();
+      if (!typesCompatible(stacked, result))
+        return emitOpError(op, diag,
+                           "yields " + elem.str() + ", which stacked " +
+                               std::to_string(count->getInt()) + " times is " + stacked.str() +
+                               ", but parent 'buffer_repeat' result is " + result.str());
+    }
     return true;
   }
   case OpKind::While: {
@@ -432,11 +437,15 @@ bool verifyBufferRepeatOp(const Operation &op, DiagnosticEngine &diag) {
     return false;
   if (*count < 1)
     return emitOpError(op, diag, "count must be >= 1, got " + std::to_string(*count));
-  const Type &t = op.result()->type();
-  if (!t.isTensor() || !dimsCompatible(t.dim(0), *count))
-    return emitOpError(op, diag,
-                       "result type " + t.str() + " must be a tensor with leading dimension " +
-                           std::to_string(*count));
+  if (op.numResults() == 0)
+    return emitOpError(op, diag, "needs at least one result (the stacked values)");
+  for (const Value *r : op.results()) {
+    const Type &t = r->type();
+    if (!t.isTensor() || !dimsCompatible(t.dim(0), *count))
+      return emitOpError(op, diag,
+                         "result type " + t.str() + " must be a tensor with leading dimension " +
+                             std::to_string(*count));
+  }
   return true;
 }
 

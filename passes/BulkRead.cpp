@@ -8,6 +8,9 @@
 //   into
 //     %n = constant N : i64
 //     %0 = call @comp.bulk(%n) {bulk_steps = N} : T[N, ...]
+//   and likewise for a read with several results, all stacked
+//   (`%x, %y = buffer_repeat N { %a, %b = call @d.next_labeled() ... }`
+//   -> `%x, %y = call @d.next_labeled_batch(%n) {bulk_steps = N}`).
 //   where `bulk` is the method's bulk form (ir::MethodSchema::bulkForm) for
 //   the component's configuration, as the component catalog resolves it.
 // Needs: a component catalog in the PassContext (without one the pass does
@@ -18,7 +21,7 @@
 //   fires when the loop body does anything but that one call and its yield,
 //   when the call has arguments or keyword arguments, when the callee is a
 //   func of the module (not a component method), or when the component type
-//   is unknown or has no bulk form.
+//   is unknown or has no bulk form (or one with another number of results).
 //   The WEAVE rule (mayMergeSteps, passes/Effects.h): the bulk call is one
 //   program step that counts as N (`bulk_steps`), so the WEAVE schedule
 //   around it stays the same (docs/vm.md), but its N reads happen at once.
@@ -77,18 +80,19 @@ public:
 
 private:
   // The single read call of a `buffer_repeat` body that is only
-  // `%x = call @c.m() ; yield %x`, or nullptr.
+  // `%x... = call @c.m() ; yield %x...` (its results in order), or nullptr.
   static Operation *singleRead(Operation &loop) {
     ir::Region &body = loop.region(0);
-    if (body.size() != 2 || loop.numResults() != 1)
+    if (body.size() != 2 || loop.numResults() == 0)
       return nullptr;
     Operation *call = body.front();
     Operation *yield = body.back();
     if (!call->is(OpKind::Call) || !yield->is(OpKind::Yield))
       return nullptr;
-    if (call->numOperands() != 0 || call->numResults() != 1 || call->attrs().size() != 1)
+    if (call->numOperands() != 0 || call->numResults() != loop.numResults() ||
+        call->attrs().size() != 1)
       return nullptr; // arguments or keyword arguments: not the protocol's shape
-    if (yield->numOperands() != 1 || yield->operand(0) != call->result())
+    if (yield->operands() != call->results())
       return nullptr;
     return call;
   }
@@ -124,6 +128,9 @@ private:
     const ir::MethodSchema *method = schema->method(callee.substr(dot + 1));
     if (!method || method->bulkForm.empty() || !schema->method(method->bulkForm))
       return {};
+    // The bulk form stacks every result: it must have as many.
+    if (schema->method(method->bulkForm)->results.size() != call->numResults())
+      return {};
     return std::string(callee.substr(0, dot + 1)) + method->bulkForm;
   }
 
@@ -134,9 +141,13 @@ private:
     b.setLoc(read->loc().known() ? read->loc() : loop.loc());
     ir::Value *n = b.constant(static_cast<double>(loop.intAttr("count")), ir::Type::i64());
     b.setLoc(loop.loc());
-    Operation *call = b.call(bulk, {n}, {loop.result()->type()},
+    std::vector<ir::Type> types;
+    for (ir::Value *r : loop.results())
+      types.push_back(r->type());
+    Operation *call = b.call(bulk, {n}, std::move(types),
                              {{"bulk_steps", ir::Attribute::integer(loop.intAttr("count"))}});
-    ir::replaceAllUsesWith(loop.result(), call->result(), *loop.parentRegion()->parentOp());
+    for (unsigned i = 0; i < loop.numResults(); ++i)
+      ir::replaceAllUsesWith(loop.result(i), call->result(i), *loop.parentRegion()->parentOp());
     loop.parentRegion()->erase(&loop);
   }
 };

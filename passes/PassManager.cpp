@@ -64,6 +64,9 @@ const PassInfo kPasses[] = {
     {"inline-kernels", "replace calls of kernel functions by their tensor-op bodies",
      createInlineKernelsPass},
     {"licm", "hoist loop-invariant tensor computations out of loops", createLICMPass},
+    {"refine-types", "replace ? dimensions of result types by the static ones inferred from "
+                     "the operands",
+     createRefineTypesPass},
 };
 
 } // namespace
@@ -220,11 +223,12 @@ std::string_view defaultPipelineText(int level) {
     return "inline-kernels,canonicalize,cse,dce";
   default:
     // Reads become bulk first (fewer loop iterations for everything after);
-    // kernels are inlined so the cleanups see their math; the cleanups feed
+    // kernels are inlined so the cleanups see their math; their ops get the
+    // static types of the now static operands (refine-types); the cleanups feed
     // each other (folding exposes common subexpressions, hoisting exposes
     // dead code), hence the fixed point; fusion comes last, on the cleaned
     // ops, and dce removes the constants fusion copied into its groups.
-    return "bulk-read,inline-kernels,fixpoint(canonicalize,cse,licm,dce),fuse,dce";
+    return "bulk-read,inline-kernels,refine-types,fixpoint(canonicalize,cse,licm,dce),fuse,dce";
   }
 }
 

@@ -15,5 +15,6 @@ std::unique_ptr<Pass> createCanonicalizePass();  // canonicalize
 std::unique_ptr<Pass> createCSEPass();           // cse
 std::unique_ptr<Pass> createDCEPass();           // dce
 std::unique_ptr<Pass> createLICMPass();          // licm
+std::unique_ptr<Pass> createRefineTypesPass();   // refine-types
 
 } // namespace kiln::passes

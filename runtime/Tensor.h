@@ -15,8 +15,10 @@
 // cheap and correct.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -29,6 +31,78 @@ namespace kiln::runtime {
 using ir::ElemType;
 
 class Storage;
+
+/// A tensor's dimensions: up to kInline of them inside the object, more on
+/// the heap, so copying a tensor of rank <= kInline (every row, matrix and
+/// scalar a program makes) allocates nothing. Reads like a
+/// `std::vector<int64_t>` and converts to one.
+class Shape {
+public:
+  static constexpr size_t kInline = 5;
+  Shape() = default;
+  Shape(std::initializer_list<int64_t> dims) { assign(dims.begin(), dims.size()); }
+  Shape(const std::vector<int64_t> &dims) { assign(dims.data(), dims.size()); }
+  Shape(std::span<const int64_t> dims) { assign(dims.data(), dims.size()); }
+  Shape(const Shape &o) : size_(o.size_) {
+    // Whole inline array: a fixed-size copy the compiler inlines.
+    std::copy(o.inline_, o.inline_ + kInline, inline_);
+    if (size_ > kInline)
+      heap_ = o.heap_;
+  }
+  Shape &operator=(const Shape &o) {
+    if (this == &o)
+      return *this;
+    size_ = o.size_;
+    std::copy(o.inline_, o.inline_ + kInline, inline_);
+    if (size_ > kInline)
+      heap_ = o.heap_;
+    else
+      heap_.clear();
+    return *this;
+  }
+  Shape(Shape &&o) noexcept : size_(o.size_), heap_(std::move(o.heap_)) {
+    std::copy(o.inline_, o.inline_ + kInline, inline_);
+  }
+  Shape &operator=(Shape &&o) noexcept {
+    size_ = o.size_;
+    heap_ = std::move(o.heap_);
+    std::copy(o.inline_, o.inline_ + kInline, inline_);
+    return *this;
+  }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const int64_t *data() const { return size_ <= kInline ? inline_ : heap_.data(); }
+  const int64_t *begin() const { return data(); }
+  const int64_t *end() const { return data() + size_; }
+  int64_t operator[](size_t i) const { return data()[i]; }
+  int64_t back() const { return data()[size_ - 1]; }
+  operator std::vector<int64_t>() const { return std::vector<int64_t>(begin(), end()); }
+  operator std::span<const int64_t>() const { return {data(), size_}; }
+  std::vector<int64_t> vec() const { return *this; }
+
+  friend bool operator==(const Shape &a, const Shape &b) {
+    return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
+  }
+  friend bool operator==(const Shape &a, const std::vector<int64_t> &b) {
+    return a.size_ == b.size() && std::equal(a.begin(), a.end(), b.begin());
+  }
+
+private:
+  void assign(const int64_t *d, size_t n) {
+    size_ = n;
+    if (n <= kInline) {
+      for (size_t i = 0; i < kInline; ++i)
+        inline_[i] = i < n ? d[i] : 0;
+      heap_.clear();
+    } else {
+      heap_.assign(d, d + n);
+    }
+  }
+  size_t size_ = 0;
+  int64_t inline_[kInline] = {};
+  std::vector<int64_t> heap_;
+};
 
 class Tensor {
 public:
@@ -51,7 +125,7 @@ public:
   /// storage: its owner may write into it without anyone seeing.
   bool isUnique() const { return storage_ && storage_.use_count() == 1; }
   ElemType dtype() const { return dtype_; }
-  const std::vector<int64_t> &shape() const { return shape_; }
+  const Shape &shape() const { return shape_; }
   int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
   int64_t dim(int64_t i) const { return shape_[static_cast<size_t>(i)]; }
   int64_t numel() const;
@@ -83,7 +157,7 @@ public:
 private:
   std::shared_ptr<Storage> storage_;
   ElemType dtype_ = ElemType::F32;
-  std::vector<int64_t> shape_;
+  Shape shape_;
 };
 
 } // namespace kiln::runtime

@@ -21,7 +21,10 @@
 // `next_label_batch(n)` -> f32[n, classes]), with its own position that
 // follows the same order: reading n features then n labels gives matching
 // rows. One-hot f32 because that is what a kernel can use directly
-// (LogisticRegression.sgd_step takes y: f32[?, classes]).
+// (LogisticRegression.sgd_step takes y: f32[?, classes]). `next_labeled()`
+// reads both streams in one call and returns the pair (features, one-hot
+// label); its bulk form `next_labeled_batch(n)` returns (f32[n, cols],
+// f32[n, classes]), equal to n next_labeled() calls stacked.
 //
 // Checkpoints store the positions and a hash of the data; the data itself
 // is re-read from its source when the component is re-created, and a source
@@ -218,9 +221,19 @@ public:
   const Tensor &field(int) const override { KILN_UNREACHABLE("Dataset has no fields"); }
   void setField(int, Tensor) override { KILN_UNREACHABLE("Dataset has no fields"); }
 
-  enum Method { kNext, kNextBatch, kEpoch, kNextLabel, kNextLabelBatch, kNumMethods };
-  static constexpr const char *kMethodNames[] = {"next", "next_batch", "epoch", "next_label",
-                                                 "next_label_batch"};
+  enum Method {
+    kNext,
+    kNextBatch,
+    kEpoch,
+    kNextLabel,
+    kNextLabelBatch,
+    kNextLabeled,
+    kNextLabeledBatch,
+    kNumMethods
+  };
+  static constexpr const char *kMethodNames[] = {"next",       "next_batch",      "epoch",
+                                                 "next_label", "next_label_batch", "next_labeled",
+                                                 "next_labeled_batch"};
 
   int methodIndex(std::string_view name) const override {
     int limit = config_->hasLabels() ? kNumMethods : kNextLabel;
@@ -239,32 +252,47 @@ public:
     }
     switch (method) {
     case kNext:
-    case kNextLabel: {
-      bool labels = method == kNextLabel;
-      if (!withinEpochLimit(labels ? labelCursor_ : cursor_, 1, error))
+    case kNextLabel:
+    case kNextLabeled: {
+      // next_labeled is next() and next_label() in one call: both streams
+      // advance, so it yields the matching (features, label) pair.
+      bool features = method != kNextLabel, labels = method != kNext;
+      if ((features && !withinEpochLimit(cursor_, 1, error)) ||
+          (labels && !withinEpochLimit(labelCursor_, 1, error)))
         return false;
-      Tensor t = rowTensor(labels);
-      fillRows(labels ? labelCursor_ : cursor_, labels, 1, t.data<float>());
-      results.push_back(std::move(t));
+      for (bool l : {false, true})
+        if (l ? labels : features) {
+          Tensor t = rowTensor(l);
+          fillRows(l ? labelCursor_ : cursor_, l, 1, t.data<float>());
+          results.push_back(std::move(t));
+        }
       return true;
     }
     case kNextBatch:
-    case kNextLabelBatch: {
-      bool labels = method == kNextLabelBatch;
+    case kNextLabelBatch:
+    case kNextLabeledBatch: {
+      bool features = method != kNextLabelBatch, labels = method != kNextBatch;
       int64_t n;
       if (!countArg(args, kwargs, kMethodNames[method], n, error))
         return false;
-      int64_t total;
-      if (__builtin_mul_overflow(n, width(labels), &total) || total > kMaxElements) {
-        error.message = std::string("Dataset.") + kMethodNames[method] + ": batch of " +
-                        std::to_string(n) + " rows is too large";
-        return false;
+      for (bool l : {false, true}) {
+        int64_t total;
+        if ((l ? labels : features) &&
+            (__builtin_mul_overflow(n, width(l), &total) || total > kMaxElements)) {
+          error.message = std::string("Dataset.") + kMethodNames[method] + ": batch of " +
+                          std::to_string(n) + " rows is too large";
+          return false;
+        }
       }
-      if (!withinEpochLimit(labels ? labelCursor_ : cursor_, n, error))
+      if ((features && !withinEpochLimit(cursor_, n, error)) ||
+          (labels && !withinEpochLimit(labelCursor_, n, error)))
         return false;
-      Tensor t = Tensor::empty(ElemType::F32, {n, width(labels)});
-      fillRows(labels ? labelCursor_ : cursor_, labels, n, t.data<float>());
-      results.push_back(std::move(t));
+      for (bool l : {false, true})
+        if (l ? labels : features) {
+          Tensor t = Tensor::empty(ElemType::F32, {n, width(l)});
+          fillRows(l ? labelCursor_ : cursor_, l, n, t.data<float>());
+          results.push_back(std::move(t));
+        }
       return true;
     }
     case kEpoch:
@@ -479,8 +507,21 @@ public:
     epoch.results = {ir::Type::i64()};
     epoch.readOnly = true;
     s.methods.push_back(std::move(epoch));
-    if (c->hasLabels())
+    if (c->hasLabels()) {
       stream("next_label", "next_label_batch", c->classes);
+      // Features and label together: two results, stacked by the batch form.
+      ir::MethodSchema one, many;
+      one.name = "next_labeled";
+      one.results = {ir::Type::tensor(ElemType::F32, {shape.cols}),
+                     ir::Type::tensor(ElemType::F32, {c->classes})};
+      one.bulkForm = "next_labeled_batch";
+      many.name = "next_labeled_batch";
+      many.params = {{"n", ir::Type::i64()}};
+      many.results = {ir::Type::tensor(ElemType::F32, {ir::kDynamic, shape.cols}),
+                      ir::Type::tensor(ElemType::F32, {ir::kDynamic, c->classes})};
+      s.methods.push_back(std::move(one));
+      s.methods.push_back(std::move(many));
+    }
     return s;
   }
 

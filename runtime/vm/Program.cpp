@@ -269,30 +269,49 @@ void Lowerer::lowerOp(const Operation &op) {
       fail(op, "buffer_repeat count must be between 0 and 2^40");
       return;
     }
-    if (op.numResults() != 1 || !op.result()->type().isTensor()) {
-      fail(op, "buffer_repeat must have one tensor result");
+    // One buffer (with its counter) per result: buffer_init/buffer_next
+    // pairs chained so that each iteration stacks every yielded value; the
+    // last buffer_next loops back to the body or leaves.
+    unsigned k = op.numResults();
+    if (k == 0) {
+      fail(op, "buffer_repeat must have at least one result");
       return;
     }
-    uint32_t ctr = cur_->numCounters++;
-    uint32_t buf = cur_->numBuffers++;
-    cur_->bufferInstr.push_back(0);
-    Instr init = make(Opcode::BufferInit, op, {}, op.results());
-    init.b = ctr;
-    init.c = buf;
-    init.imm = n;
-    uint32_t initPc = emit(op, init);
+    for (const ir::Value *r : op.results())
+      if (!r->type().isTensor()) {
+        fail(op, "buffer_repeat results must be tensors");
+        return;
+      }
+    std::vector<uint32_t> ctrs, bufs, initPcs, nextPcs;
+    for (unsigned j = 0; j < k; ++j) {
+      ctrs.push_back(cur_->numCounters++);
+      bufs.push_back(cur_->numBuffers++);
+      cur_->bufferInstr.push_back(0);
+      Instr init = make(Opcode::BufferInit, op, {}, {op.result(j)});
+      init.b = ctrs[j];
+      init.c = bufs[j];
+      init.imm = n;
+      initPcs.push_back(emit(op, init));
+    }
     uint32_t body = pc();
     const Operation *t = lowerBody(op.region(0));
-    if (!checkYield(op, t, 1))
+    if (!checkYield(op, t, k))
       return;
-    Instr next = make(Opcode::BufferNext, *t, yieldValues(t), op.results());
-    next.b = ctr;
-    next.c = buf;
-    next.d = body;
-    next.imm = n;
-    uint32_t nextPc = emit(*t, next);
-    cur_->bufferInstr[buf] = nextPc;
-    p_.code[initPc].a = p_.code[nextPc].a = pc();
+    std::vector<ir::Value *> rows = yieldValues(t);
+    for (unsigned j = 0; j < k; ++j) {
+      Instr next = make(Opcode::BufferNext, *t, {rows[j]}, {op.result(j)});
+      next.b = ctrs[j];
+      next.c = bufs[j];
+      next.d = j + 1 < k ? pc() + 1 : body;
+      next.imm = n;
+      nextPcs.push_back(emit(*t, next));
+      cur_->bufferInstr[bufs[j]] = nextPcs[j];
+    }
+    uint32_t exit = pc();
+    for (unsigned j = 0; j < k; ++j) {
+      p_.code[initPcs[j]].a = j + 1 < k ? initPcs[j] + 1 : exit;
+      p_.code[nextPcs[j]].a = j + 1 < k ? nextPcs[j] + 1 : exit;
+    }
     return;
   }
   case OpKind::Loop: {

@@ -447,7 +447,7 @@ bool VM::execMath(Frame &fr, uint32_t pc) {
     const RandomStream &rs = P.randomStreams[I.a];
     uint64_t &ctr = rng_[I.a];
     std::vector<int64_t> shape =
-        I.nIn ? arg(0).shape() : ka.resultType.dims();
+        I.nIn ? arg(0).shape().vec() : ka.resultType.dims();
     for (int64_t d : shape)
       if (d < 0)
         return fail(pc, "random op needs a static result shape or a shape operand");

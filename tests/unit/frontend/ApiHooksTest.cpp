@@ -45,6 +45,26 @@ TEST(Api, ElementsMatchTheirParsedForm) {
   EXPECT_EQ(printElement(CHOOSE({CALL("a")})), "SWITCH(\n    CALL(a))");
 }
 
+TEST(Api, FieldKeywordMatchesTheNotation) {
+  ir::SourceManager sources;
+  ir::DiagnosticEngine diag(&sources);
+  auto parsed = parseElement("SEQ([CALL(d.next_labeled), FILT(m.sgd_step, lr=0.5), "
+                             "CALL(m.error_rate, x=test.value, y=labels.value)])",
+                             "e", sources, diag, false);
+  ASSERT_TRUE(parsed) << diag.str();
+  Program prog;
+  auto d = prog.component("d", "Dataset.randn", {{"rows", 4}, {"cols", 2}});
+  auto m = prog.component("m", "LogisticRegression", {{"inputs", 2}, {"classes", 2}});
+  auto test = prog.component("test", "Tensor", {{"shape", {3, 2}}});
+  auto labels = prog.component("labels", "Tensor", {{"shape", {3, 2}}});
+  Element built = SEQ({CALL(d, "next_labeled"), FILT(m, "sgd_step", {{"lr", 0.5}}),
+                       CALL(m, "error_rate", {{"x", test.field("value")},
+                                              {"y", labels.field("value")}})});
+  EXPECT_EQ(*parsed, built);
+  EXPECT_EQ(printElement(built), "SEQ([\n    CALL(d.next_labeled),\n    FILT(m.sgd_step, lr=0.5),\n"
+                                 "    CALL(m.error_rate, x=test.value, y=labels.value)])");
+}
+
 TEST(Hooks, SeedFindReplace) {
   // prog.find(CALL(cd1_update, layer=layer1)).replace_with(
   //     SEQ([CALL(cd1_update, layer=layer1), CALL(my_debugfn)]))

@@ -1,6 +1,7 @@
 // A small ComponentCatalog for the frontend's tests: the frontend never
 // depends on the runtime, so its tests describe components themselves.
 //   Dataset.randn(rows, cols, seed)  next() -> f32[cols], next_batch(n)
+//     (with classes=C also next_labeled() -> (f32[cols], f32[C]), next_labeled_batch(n))
 //   PCA(dims)                        analyze(data: f32[?, ?]), project(x) -> f32[dims]
 //   RBM(visible, hidden, seed)       fields W, hb, vb; kernel cd1_update(v0, lr);
 //                                    kernel energy (read-only, but writes: an error)
@@ -59,6 +60,15 @@ public:
       s.methods.push_back({"next", {}, {Type::tensor(f32, {c["cols"]})}, false, false, "next_batch"});
       s.methods.push_back({"next_batch", {{"n", Type::i64()}},
                            {Type::tensor(f32, {ir::kDynamic, c["cols"]})}, false, false, ""});
+      if (c.count("classes")) {
+        s.methods.push_back({"next_labeled", {},
+                             {Type::tensor(f32, {c["cols"]}), Type::tensor(f32, {c["classes"]})},
+                             false, false, "next_labeled_batch"});
+        s.methods.push_back({"next_labeled_batch", {{"n", Type::i64()}},
+                             {Type::tensor(f32, {ir::kDynamic, c["cols"]}),
+                              Type::tensor(f32, {ir::kDynamic, c["classes"]})},
+                             false, false, ""});
+      }
     } else if (type == "PCA") {
       if (!need("dims"))
         return std::nullopt;

@@ -406,10 +406,12 @@ TEST(GradOps, SingleTargetFormAndFieldReadTwice) {
   EXPECT_EQ(gc.check("sum(a.value * r.value) + sum(a.value * a.value)", 5), "");
 }
 
-// Through component parameters every Tensor field is f64[?, ?]: the
-// adjoints take their shapes at run time (dim for mean's count, select to
-// spread over a dynamic shape, keepdims reshapes with a `?`).
-TEST(GradOps, DynamicShapes) {
+// Through component parameters: each kernel instance is typed with the
+// static shapes of the components bound to it (docs/notation.md), x=a and
+// y=c here. (Dynamic shapes reach grad through tensor parameters such as
+// `x: f32[?, 4]`; tests/lit/frontend/ir-grad.kiln shows their adjoints: dim
+// for mean's count, select to spread over a dynamic shape.)
+TEST(GradOps, ThroughComponentParameters) {
   GradChecker gc;
   const std::string params = "x: Tensor, y: Tensor";
   const std::string args = "x=a, y=c";

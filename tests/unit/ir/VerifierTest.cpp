@@ -355,7 +355,31 @@ std::vector<Case> allCases() {
   }, "'buffer_repeat' op result type f32[10] must be a tensor with leading dimension 5");
   invalid("buffer_repeat", "yield_nothing", [](Ctx &c) {
     Ctx::in(c.b.bufferRepeat(3, f32())->region(0)).yield();
-  }, "'yield' op in 'buffer_repeat' must yield exactly one value, got 0");
+  }, "'yield' op in 'buffer_repeat' must yield one value per result (1), got 0");
+  // Several results: one yielded value each, each stacked.
+  valid("buffer_repeat", "two_results", [](Ctx &c) {
+    Value *x = c.arg(tf({2})), *y = c.arg(f32());
+    Operation *br = c.b.create(OpKind::BufferRepeat, {}, {tf({4, 2}), tf({4})},
+                               {iattr("count", 4)}, 1);
+    Ctx::in(br->region(0)).yield({x, y});
+  });
+  invalid("buffer_repeat", "two_results_one_yielded", [](Ctx &c) {
+    Value *x = c.arg(tf({2}));
+    Operation *br = c.b.create(OpKind::BufferRepeat, {}, {tf({4, 2}), tf({4})},
+                               {iattr("count", 4)}, 1);
+    Ctx::in(br->region(0)).yield({x});
+  }, "'yield' op in 'buffer_repeat' must yield one value per result (2), got 1");
+  invalid("buffer_repeat", "second_result_type", [](Ctx &c) {
+    Value *x = c.arg(tf({2})), *y = c.arg(f32());
+    Operation *br = c.b.create(OpKind::BufferRepeat, {}, {tf({4, 2}), tf({4, 2})},
+                               {iattr("count", 4)}, 1);
+    Ctx::in(br->region(0)).yield({x, y});
+  }, "'yield' op yields f32, which stacked 4 times is f32[4], but parent 'buffer_repeat' "
+     "result is f32[4, 2]");
+  invalid("buffer_repeat", "no_results", [](Ctx &c) {
+    Operation *br = c.b.create(OpKind::BufferRepeat, {}, {}, {iattr("count", 4)}, 1);
+    Ctx::in(br->region(0)).yield();
+  }, "'buffer_repeat' op needs at least one result (the stacked values)");
 
   // ---- loop ----
   valid("loop", "ok", [](Ctx &c) { Ctx::in(c.b.loop()->region(0)).yield(); });

@@ -22,7 +22,7 @@ TEST(PassRegistry, EveryPassIsRegisteredUnderItsOwnName) {
     names.emplace_back(info.name);
   }
   EXPECT_THAT(names, ::testing::ElementsAre("bulk-read", "canonicalize", "cse", "dce", "fuse",
-                                            "inline-kernels", "licm"));
+                                            "inline-kernels", "licm", "refine-types"));
   EXPECT_EQ(lookupPass("nope"), nullptr);
 }
 
@@ -63,7 +63,7 @@ TEST(PipelineParse, DefaultPipelines) {
   EXPECT_TRUE(defaultPipeline(0).empty());
   EXPECT_EQ(defaultPipeline(1).str(), "inline-kernels,canonicalize,cse,dce");
   EXPECT_EQ(defaultPipeline(2).str(),
-            "bulk-read,inline-kernels,fixpoint(canonicalize,cse,licm,dce),fuse,dce");
+            "bulk-read,inline-kernels,refine-types,fixpoint(canonicalize,cse,licm,dce),fuse,dce");
 }
 
 // A module whose main computes x*1 + 0 twice; the copies and identities need

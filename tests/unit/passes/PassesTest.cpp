@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "ir/Builder.h"
+#include "ir/Parser.h"
+#include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "passes/PassManager.h"
 #include "passes/Passes.h"
@@ -243,7 +245,13 @@ public:
     ir::MethodSchema next{"next", {}, {f32({1})}, false, true, shuffle ? "" : "next_batch"};
     ir::MethodSchema batch{"next_batch", {{"n", Type::i64()}}, {f32({kDyn, 1})}, false, true, ""};
     ir::MethodSchema reset{"reset", {}, {}, false, false, ""};
-    s.methods = {next, batch, reset};
+    // Two results: `pair` stacks into `pair_batch`; `odd` names a bulk form
+    // with one result only, which cannot stack both.
+    ir::MethodSchema pair{"pair", {}, {f32({1}), f32({2})}, false, true, "pair_batch"};
+    ir::MethodSchema pairBatch{"pair_batch", {{"n", Type::i64()}},
+                               {f32({kDyn, 1}), f32({kDyn, 2})}, false, true, ""};
+    ir::MethodSchema odd{"odd", {}, {f32({1}), f32({2})}, false, true, "next_batch"};
+    s.methods = {next, batch, reset, pair, pairBatch, odd};
     return s;
   }
   const ir::FunctionSchema *lookupFunction(std::string_view) const override { return nullptr; }
@@ -283,6 +291,43 @@ TEST(BulkRead, ReplacesTheLoopByOneBulkCall) {
   EXPECT_EQ(call->operand(0)->definingOp()->attr("value")->getInt(), 1000);
   Operation *use = &**std::next(t.body().ops().begin(), 2);
   EXPECT_EQ(use->operand(0), call->result());
+}
+
+// main: %0, %1 = buffer_repeat 1000 { %a, %b = call @dataset.<method>() ; yield %a, %b }
+//       call @pca.analyze(%0, %1)
+ModuleWithMain makeBufferedPair(const std::string &method) {
+  ModuleWithMain t;
+  Builder mb(t.m->body());
+  mb.setInsertionPointToStart(t.m->body());
+  mb.component("dataset", "Dataset", {{"rows", ir::Attribute::integer(13)}});
+  Operation *br = t.b.create(OpKind::BufferRepeat, {}, {f32({1000, 1}), f32({1000, 2})},
+                             {{"count", ir::Attribute::integer(1000)}}, 1);
+  Builder in(br->region(0));
+  Operation *read = in.call("dataset." + method, {}, {f32({1}), f32({2})});
+  in.yield(read->results());
+  t.b.call("pca.analyze", {br->result(0), br->result(1)}, {});
+  t.b.ret();
+  return t;
+}
+
+TEST(BulkRead, ReplacesALoopOfAReadWithTwoResults) {
+  ModuleWithMain t = makeBufferedPair("pair");
+  FakeCatalog cat;
+  EXPECT_EQ(runPass(*t.m, "bulk-read", &cat), "1 loop rewritten");
+  ASSERT_THAT(kinds(t.body()), ::testing::ElementsAre(OpKind::Constant, OpKind::Call,
+                                                      OpKind::Call, OpKind::Return));
+  Operation *call = &**std::next(t.body().ops().begin());
+  EXPECT_EQ(call->symbolAttr("callee"), "dataset.pair_batch");
+  ASSERT_EQ(call->numResults(), 2u);
+  EXPECT_EQ(call->result(0)->type(), f32({1000, 1}));
+  EXPECT_EQ(call->result(1)->type(), f32({1000, 2}));
+  Operation *use = &**std::next(t.body().ops().begin(), 2);
+  EXPECT_EQ(use->operands(), call->results());
+
+  // A bulk form with fewer results cannot replace the loop.
+  ModuleWithMain odd = makeBufferedPair("odd");
+  EXPECT_EQ(runPass(*odd.m, "bulk-read", &cat), "0 loops rewritten");
+  EXPECT_EQ(odd.body().front()->kind(), OpKind::BufferRepeat);
 }
 
 TEST(BulkRead, DoesNotFireWhenTheResultCouldDiffer) {
@@ -439,6 +484,47 @@ TEST(Fuse, StateLoadsAndIndependentScalarsDoNotBreakARun) {
               ::testing::ElementsAre(OpKind::ComponentRef, OpKind::StateLoad, OpKind::Dim,
                                      OpKind::Cast, OpKind::Fused, OpKind::StateStore,
                                      OpKind::Return));
+}
+
+// ---- refine-types -----------------------------------------------------------
+
+// After inline-kernels the kernel's `?` ops see static operands; refine-types
+// makes them static in one run (each refined result refines its users, down
+// a chain through a seq and a repeat) and changes nothing on a second run.
+TEST(RefineTypes, RefinesInlinedKernelMathToAFixedPoint) {
+  ir::SourceManager sources;
+  ir::DiagnosticEngine diag(&sources);
+  auto m = ir::parseModule(R"(module @t {
+  func @k(%x: f32[?, 4], %w: f32[4, ?]) -> (f32[?, ?]) attributes {kernel = true} {
+    %h = matmul %x, %w : f32[?, ?]
+    %s = seq : f32[?, ?] {
+      %t = tanh %h : f32[?, ?]
+      yield %t
+    }
+    %r = repeat 2 : f32[?] {
+      %u = reduce_sum %s {axis = 1} : f32[?]
+      yield %u
+    }
+    %q = mul %r, %r : f32[?]
+    return %s
+  }
+  func @main(%x: f32[8, 4], %w: f32[4, 3]) {
+    %c = call @k(%x, %w) : f32[?, ?]
+  }
+}
+)", "t.kir", sources, diag);
+  ASSERT_TRUE(m) << diag.str();
+  EXPECT_EQ(runPass(*m, "inline-kernels"), "1 call inlined, 1 kernel removed");
+  EXPECT_EQ(runPass(*m, "refine-types"), "6 types refined");
+  std::string text = ir::printModule(*m);
+  using ::testing::HasSubstr;
+  EXPECT_THAT(text, HasSubstr("matmul %x, %w {origin = \"k\"} : f32[8, 3]"));
+  EXPECT_THAT(text, HasSubstr("seq {origin = \"k\"} : f32[8, 3]"));
+  EXPECT_THAT(text, HasSubstr("tanh %h {origin = \"k\"} : f32[8, 3]"));
+  EXPECT_THAT(text, HasSubstr("repeat 2 {origin = \"k\"} : f32[8]"));
+  EXPECT_THAT(text, HasSubstr("mul %r, %r {origin = \"k\"} : f32[8]"));
+  EXPECT_EQ(text.find('?'), std::string::npos) << text;
+  EXPECT_EQ(runPass(*m, "refine-types"), "0 types refined");
 }
 
 } // namespace

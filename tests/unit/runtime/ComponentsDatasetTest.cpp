@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "runtime/Registry.h"
 #include "tests/unit/runtime/ComponentsTestUtil.h"
@@ -219,6 +220,96 @@ TEST(Dataset, LabelsFollowTheirRows) {
   // Without labels the label methods do not exist.
   auto plain = create(r, "Dataset", "npy", {kv("path", dataPath("f4_3x2.npy"))});
   EXPECT_EQ(plain->methodIndex("next_label"), -1);
+}
+
+/// A CSV of `rows` rows with a label column 0 (row % classes) and two
+/// features identifying the row, so a label can be checked against its row.
+std::string labelledCsv(ScratchDir &dir, int rows, int classes) {
+  std::string csv;
+  for (int i = 0; i < rows; ++i)
+    csv += std::to_string(i % classes) + "," + std::to_string(100 * (i % classes) + i) + "," +
+           std::to_string(0.25 * i) + "\n";
+  return dir.write("labelled.csv", csv);
+}
+
+/// The configuration of a Dataset.csv of labelledCsv().
+std::vector<ir::NamedAttribute> labelledConfig(const std::string &path, int classes,
+                                               bool shuffle, int seed) {
+  return {kv("path", path), kv("label_col", 0), kv("classes", classes), kv("shuffle", shuffle),
+          kv("seed", seed)};
+}
+
+TEST(Dataset, NextLabeledIsNextAndNextLabelInOneCall) {
+  Registry r = Registry::withBuiltins();
+  ScratchDir dir;
+  std::string path = labelledCsv(dir, 13, 3);
+  std::string error;
+  auto s = r.resolveComponent("Dataset", "csv",
+                              {kv("path", path), kv("label_col", 0), kv("classes", 3)}, &error);
+  ASSERT_TRUE(s) << error;
+  const ir::MethodSchema *one = s->method("next_labeled");
+  ASSERT_NE(one, nullptr);
+  EXPECT_EQ(one->results, (std::vector<ir::Type>{ir::Type::tensor(ElemType::F32, {2}),
+                                                 ir::Type::tensor(ElemType::F32, {3})}));
+  EXPECT_EQ(one->bulkForm, "next_labeled_batch");
+  const ir::MethodSchema *many = s->method("next_labeled_batch");
+  ASSERT_NE(many, nullptr);
+  EXPECT_EQ(many->results,
+            (std::vector<ir::Type>{ir::Type::tensor(ElemType::F32, {ir::kDynamic, 2}),
+                                   ir::Type::tensor(ElemType::F32, {ir::kDynamic, 3})}));
+
+  for (bool shuffle : {false, true}) {
+    std::vector<ir::NamedAttribute> cfg = labelledConfig(path, 3, shuffle, 4);
+    auto pair = create(r, "Dataset", "csv", cfg);
+    auto split = create(r, "Dataset", "csv", cfg);
+    for (int i = 0; i < 30; ++i) { // past two epoch boundaries (13 rows)
+      std::vector<Tensor> xy = call(*pair, "next_labeled");
+      ASSERT_EQ(xy.size(), 2u);
+      EXPECT_TRUE(xy[0].bitwiseEqual(call(*split, "next").at(0))) << i;
+      EXPECT_TRUE(xy[1].bitwiseEqual(call(*split, "next_label").at(0))) << i;
+      int label = static_cast<int>(xy[0].at(0)) / 100; // feature 0 = 100 * label + row
+      EXPECT_EQ(xy[1].at(label), 1.0) << "label does not match its row, shuffle=" << shuffle;
+    }
+    expectSameState(*pair, *split);
+  }
+  auto plain = create(r, "Dataset", "randn", {kv("rows", 3), kv("cols", 2)});
+  EXPECT_EQ(plain->methodIndex("next_labeled"), -1);
+  EXPECT_EQ(plain->methodIndex("next_labeled_batch"), -1);
+}
+
+TEST(Dataset, NextLabeledBatchEqualsRepeatedNextLabeledBitwise) {
+  // The bulk-read protocol for a read with two results: n stacked
+  // next_labeled() pairs equal one next_labeled_batch(n), bit for bit,
+  // across epochs and with shuffle.
+  Registry r = Registry::withBuiltins();
+  ScratchDir dir;
+  std::string path = labelledCsv(dir, 13, 4);
+  for (bool shuffle : {false, true}) {
+    std::vector<ir::NamedAttribute> cfg = labelledConfig(path, 4, shuffle, 11);
+    auto one = create(r, "Dataset", "csv", cfg);
+    auto bulk = create(r, "Dataset", "csv", cfg);
+    for (int64_t n : {7, 7, 0, 30, 1, 13, 26}) {
+      std::vector<Tensor> xy = call(*bulk, "next_labeled_batch", {count(n)});
+      ASSERT_EQ(xy.size(), 2u);
+      ASSERT_EQ(xy[0].shape(), (std::vector<int64_t>{n, 2}));
+      ASSERT_EQ(xy[1].shape(), (std::vector<int64_t>{n, 4}));
+      std::vector<std::vector<Tensor>> rows;
+      for (int64_t i = 0; i < n; ++i)
+        rows.push_back(call(*one, "next_labeled"));
+      for (int k = 0; k < 2; ++k) {
+        int64_t w = xy[k].dim(1);
+        for (int64_t i = 0; i < n; ++i)
+          EXPECT_EQ(std::memcmp(static_cast<const char *>(xy[k].raw()) + i * w * 4,
+                                rows[size_t(i)][size_t(k)].raw(), size_t(w) * 4),
+                    0)
+              << "shuffle=" << shuffle << " n=" << n << " row " << i << " result " << k;
+      }
+    }
+    expectSameState(*one, *bulk);
+    // The count may also come as the keyword n.
+    std::vector<Tensor> kw = call(*bulk, "next_labeled_batch", {}, {kv("n", 3)});
+    EXPECT_TRUE(kw[1].bitwiseEqual(call(*one, "next_label_batch", {count(3)}).at(0)));
+  }
 }
 
 TEST(Dataset, BadCallsAreUserErrors) {
