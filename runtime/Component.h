@@ -37,11 +37,30 @@ struct NamedTensor {
   Tensor value;
 };
 
+/// A native's request that the VM save itself (the `checkpoint` callable,
+/// runtime/components/CheckpointCall.cpp): right after the call, the VM
+/// writes a checkpoint to `path` (each `{step}` replaced by the step count
+/// the checkpoint holds) and deletes the oldest files that call wrote
+/// beyond the last `keep` (0: none). docs/vm.md, "Checkpoints from the
+/// program".
+struct CheckpointRequest {
+  bool requested = false;
+  std::string path;
+  int64_t keep = 0;
+};
+
 /// What a native method or function may use besides its arguments.
 struct CallContext {
   std::ostream *out = nullptr; // where print/log write (the VM's output stream)
   int64_t step = 0;            // the VM's step counter when called
+  /// Where a native asks the VM to save itself; null when the caller
+  /// cannot (a native called outside a VM).
+  CheckpointRequest *checkpoint = nullptr;
 };
+
+/// `pattern` with each `{step}` replaced by `step` (the file names of
+/// save_npy and checkpoint).
+std::string substituteStep(std::string pattern, int64_t step);
 
 /// A user-facing failure of a native call (bad argument, I/O error). The VM
 /// reports it with the call's source location and stops.

@@ -20,6 +20,7 @@ Registry Registry::withBuiltins() {
   }
   registerPrintingFunctions(r);
   registerSaveNpyFunction(r);
+  registerCheckpointFunction(r);
   return r;
 }
 

@@ -211,6 +211,10 @@ private:
   /// into the frame's output slots.
   bool storeResults(Frame &fr, uint32_t pc);
   void startEntry();
+  /// Writes the checkpoint a native requested (the `checkpoint` callable)
+  /// right after its call at pc, then deletes that call's files beyond its
+  /// `keep`. A failure stops the VM with an error at pc.
+  bool writeRequestedCheckpoint(uint32_t pc);
 
   std::shared_ptr<const Program> program_;
   std::vector<std::unique_ptr<Component>> components_;
@@ -237,6 +241,11 @@ private:
   std::vector<uint64_t> rngScratch_;
   // Scratch reused by every call so a steady-state step does not allocate.
   std::vector<Tensor> args_, results_;
+  /// Set by a native through CallContext::checkpoint during its call.
+  CheckpointRequest checkpointRequest_;
+  /// Per `checkpoint` call (its pc): the files it wrote in this process,
+  /// oldest first (not saved in checkpoints: docs/vm.md).
+  std::vector<std::pair<uint32_t, std::vector<std::string>>> checkpointFiles_;
 };
 
 } // namespace kiln::runtime

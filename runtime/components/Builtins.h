@@ -19,5 +19,7 @@ std::unique_ptr<ComponentType> makeKMeansType();
 void registerPrintingFunctions(Registry &registry);
 /// Adds `save_npy` (runtime/components/SaveNpy.cpp).
 void registerSaveNpyFunction(Registry &registry);
+/// Adds `checkpoint` (runtime/components/CheckpointCall.cpp).
+void registerCheckpointFunction(Registry &registry);
 
 } // namespace kiln::runtime

@@ -16,14 +16,6 @@
 namespace kiln::runtime {
 namespace {
 
-std::string substituteStep(std::string path, int64_t step) {
-  static constexpr std::string_view kStep = "{step}";
-  const std::string n = std::to_string(step);
-  for (size_t at = path.find(kStep); at != std::string::npos; at = path.find(kStep, at + n.size()))
-    path.replace(at, kStep.size(), n);
-  return path;
-}
-
 bool saveNpy(std::span<const Tensor> args, const std::vector<ir::NamedAttribute> &kwargs,
              CallContext &ctx, std::vector<Tensor> &, NativeError &error) {
   auto fail = [&](std::string message) {
@@ -52,6 +44,14 @@ bool saveNpy(std::span<const Tensor> args, const std::vector<ir::NamedAttribute>
 }
 
 } // namespace
+
+std::string substituteStep(std::string path, int64_t step) {
+  static constexpr std::string_view kStep = "{step}";
+  const std::string n = std::to_string(step);
+  for (size_t at = path.find(kStep); at != std::string::npos; at = path.find(kStep, at + n.size()))
+    path.replace(at, kStep.size(), n);
+  return path;
+}
 
 void registerSaveNpyFunction(Registry &registry) {
   ir::FunctionSchema schema;

@@ -2,8 +2,13 @@
 // WEAVE turns, instructions (see runtime/VM.h and docs/vm.md).
 #include "runtime/VM.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "ir/Support.h"
@@ -305,6 +310,8 @@ VM::Advance VM::advance() {
       p->steps += I.steps;
     }
   }
+  if (checkpointRequest_.requested && !writeRequestedCheckpoint(pc))
+    return Advance::Stopped;
   if (leaf.done) {
     if (path_.size() == 1) {
       status_ = Status::Done;
@@ -318,6 +325,49 @@ VM::Advance VM::advance() {
     parent.current = -1;
   }
   return Advance::Ran;
+}
+
+bool VM::writeRequestedCheckpoint(uint32_t pc) {
+  // The call is over and counted: the checkpoint holds the position right
+  // after it (inside its step, which has only control flow left), so a
+  // resumed run goes on from there and never repeats the call.
+  CheckpointRequest request = std::move(checkpointRequest_);
+  checkpointRequest_ = CheckpointRequest{};
+  const std::string path = substituteStep(std::move(request.path), steps_);
+  // The folder is created if missing (one level, as `kiln export` does).
+  const std::string folder = std::filesystem::path(path).parent_path().string();
+  if (!folder.empty() && ::mkdir(folder.c_str(), 0777) != 0 && errno != EEXIST)
+    return fail(pc, "checkpoint: cannot create the folder " + folder + " for " + path + ": " +
+                        std::strerror(errno));
+  std::string error;
+  if (!save(path, error))
+    return fail(pc, "checkpoint: " + error);
+  if (request.keep <= 0)
+    return true; // nothing to delete, nothing to remember
+  auto site = std::find_if(checkpointFiles_.begin(), checkpointFiles_.end(),
+                           [&](const auto &s) { return s.first == pc; });
+  if (site == checkpointFiles_.end())
+    site = checkpointFiles_.insert(site, {pc, {}});
+  std::vector<std::string> &files = site->second;
+  std::erase(files, path);
+  files.push_back(path);
+  struct stat written {};
+  if (::stat(path.c_str(), &written) != 0)
+    return fail(pc, "checkpoint: cannot stat " + path + " after writing it: " + std::strerror(errno));
+  while (files.size() > size_t(request.keep)) {
+    const std::string old = std::move(files.front());
+    files.erase(files.begin());
+    // Only a regular file that is not the one just written (another name
+    // for it, e.g. through `..`) is deleted; one that went away is fine.
+    struct stat st {};
+    if (::lstat(old.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        (st.st_dev == written.st_dev && st.st_ino == written.st_ino))
+      continue;
+    if (::unlink(old.c_str()) != 0 && errno != ENOENT)
+      return fail(pc, "checkpoint: cannot delete the older checkpoint " + old + ": " +
+                          std::strerror(errno));
+  }
+  return true;
 }
 
 VM::Status VM::stepInstruction() {
@@ -368,6 +418,8 @@ int64_t VM::run(int64_t maxSteps, int64_t maxInstructions) {
         root_.steps += I.steps;
         root_.inStep = true;
       }
+      if (checkpointRequest_.requested && !writeRequestedCheckpoint(pc))
+        return steps_ - start;
       if (root_.done) {
         status_ = Status::Done;
         break;
@@ -693,6 +745,7 @@ void VM::exec(Fiber &f) {
     CallContext ctx;
     ctx.out = out_ ? out_ : &std::cout;
     ctx.step = root_.weaving ? scheduleIndex() : steps_;
+    ctx.checkpoint = &checkpointRequest_;
     NativeError err;
     bool ok = I.opcode == Opcode::CallMethod
                   ? components_[I.a]->invoke(static_cast<int>(I.b), args_, P.kwargs[I.c], ctx,
@@ -857,6 +910,7 @@ std::unique_ptr<VM> VM::clone() const {
   vm->executor_ = executor_;
   vm->fused_ = fused_;
   vm->fusedAt_ = fusedAt_;
+  vm->checkpointFiles_ = checkpointFiles_;
   return vm;
 }
 

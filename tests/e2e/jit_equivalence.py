@@ -17,8 +17,13 @@ import sys
 import tempfile
 
 
+# Programs may write files relative to the current folder (save_npy,
+# checkpoint): kiln runs in the temporary folder.
+WORKDIR = None
+
+
 def run(cmd, env):
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=WORKDIR)
     if p.returncode != 0:
         sys.exit(f"FAIL: {' '.join(cmd)} exited {p.returncode}:\n{p.stderr}")
     return p
@@ -33,11 +38,13 @@ def state(kiln, ckpt, env):
 
 
 def main():
-    kiln, examples = sys.argv[1], sys.argv[2]
+    global WORKDIR
+    kiln, examples = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     programs = sorted(f for f in os.listdir(examples) if f.endswith(".kiln"))
     if not programs:
         sys.exit(f"FAIL: no examples in {examples}")
     with tempfile.TemporaryDirectory() as tmp:
+        WORKDIR = tmp
         for prog in programs:
             path = os.path.join(examples, prog)
             results = {}

@@ -16,8 +16,13 @@ import sys
 import tempfile
 
 
+# Programs may write files relative to the current folder (save_npy,
+# checkpoint): kiln runs in the temporary folder.
+WORKDIR = None
+
+
 def run(args):
-    p = subprocess.run(args, capture_output=True, text=True,
+    p = subprocess.run(args, capture_output=True, text=True, cwd=WORKDIR,
                        env=dict(os.environ, KILN_NO_PROGRESS="1"))
     return p.returncode, p.stdout, p.stderr
 
@@ -32,10 +37,13 @@ def digest(kiln, ckpt):
 
 
 def main():
-    kiln, examples = sys.argv[1], sys.argv[2]
-    programs = sorted(glob.glob(os.path.join(examples, "*.kiln"))) + sys.argv[3:]
+    global WORKDIR
+    kiln, examples = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    programs = sorted(glob.glob(os.path.join(examples, "*.kiln"))) + \
+        [os.path.abspath(p) for p in sys.argv[3:]]
     failures, checked = 0, 0
     with tempfile.TemporaryDirectory() as tmp:
+        WORKDIR = tmp
         for prog in programs:
             name = os.path.basename(prog)
             whole = os.path.join(tmp, name + ".whole")

@@ -47,8 +47,8 @@ int cmdResume(const Args &args) {
   if (!opts.quiet) {
     for (const auto &[component, path] : dataFilesOf(*vm, registry))
       std::cerr << "kiln resume: @" << component << " reads '" << path << "'\n";
-    for (const std::string &path : npyTargetsOf(*vm))
-      std::cerr << "kiln resume: save_npy writes '" << path << "'\n";
+    for (const auto &[callee, path] : writeTargetsOf(*vm))
+      std::cerr << "kiln resume: " << callee << " writes '" << path << "'\n";
   }
   auto jit = installJit(*vm, opts);
   return driveVM(*vm, opts, sources);

@@ -87,14 +87,17 @@ std::vector<std::pair<std::string, std::string>> dataFilesOf(const runtime::VM &
   return files;
 }
 
-std::vector<std::string> npyTargetsOf(const runtime::VM &vm) {
-  std::vector<std::string> paths;
+std::vector<std::pair<std::string, std::string>> writeTargetsOf(const runtime::VM &vm) {
+  std::vector<std::pair<std::string, std::string>> targets;
   vm.module().op().walk([&](const ir::Operation &op) {
-    if (op.is(ir::OpKind::Call) && op.symbolAttr("callee") == "save_npy")
+    if (!op.is(ir::OpKind::Call))
+      return;
+    std::string callee(op.symbolAttr("callee"));
+    if (callee == "save_npy" || callee == "checkpoint")
       if (const ir::Attribute *a = op.attr("path"); a && a->isString())
-        paths.push_back(a->getString());
+        targets.emplace_back(std::move(callee), a->getString());
   });
-  return paths;
+  return targets;
 }
 
 } // namespace kiln::tools

@@ -31,9 +31,10 @@ bool takeOption(const std::string &arg, std::string_view name, std::string &valu
 std::vector<std::pair<std::string, std::string>> dataFilesOf(const runtime::VM &vm,
                                                              const runtime::Registry &registry);
 
-/// The files `vm`'s program may write with save_npy, as the `path` of each
-/// call (relative paths are relative to the current folder; `{step}` is
-/// replaced by the step count when written).
-std::vector<std::string> npyTargetsOf(const runtime::VM &vm);
+/// The files `vm`'s program may write with save_npy or checkpoint (which
+/// also deletes its own older files), as (callee, the call's `path`):
+/// relative paths are relative to the current folder; `{step}` is replaced
+/// by the step count when written.
+std::vector<std::pair<std::string, std::string>> writeTargetsOf(const runtime::VM &vm);
 
 } // namespace kiln::tools

@@ -185,4 +185,5 @@ def main():
         fail(f"unknown mode {mode}")
 
 
-main()
+if __name__ == "__main__":  # also imported, for read_npy
+    main()

@@ -30,7 +30,7 @@ TEST(Registry, BuiltinsAreRegistered) {
   Registry r = Registry::withBuiltins();
   EXPECT_THAT(r.componentTypeNames(),
               ElementsAre("Dataset", "KMeans", "LogisticRegression", "PCA", "RBM", "Tensor"));
-  EXPECT_THAT(r.functionNames(), ElementsAre("log", "print", "save_npy"));
+  EXPECT_THAT(r.functionNames(), ElementsAre("checkpoint", "log", "print", "save_npy"));
   EXPECT_TRUE(r.hasComponentType("RBM"));
   EXPECT_FALSE(r.hasComponentType("rbm"));
   ASSERT_NE(r.lookupFunction("print"), nullptr);

@@ -3,6 +3,7 @@
 // hostile files are refused with a message, never a crash.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <limits>
 
 #include "runtime/Checkpoint.h"
+#include "runtime/components/Builtins.h"
 #include "runtime/vm/Crc32c.h"
 #include "runtime/vm/Sha256.h"
 #include "tests/unit/runtime/vm/VMTestUtil.h"
@@ -152,6 +154,76 @@ TEST_F(Checkpoints, SaveReplacesAtomicallyAndLeavesNoTemporaryFile) {
   EXPECT_EQ(b->stepCount(), 10);
   EXPECT_FALSE(vm->save(path("no/such/dir/x.ckpt"), err));
   EXPECT_NE(err.find("cannot write checkpoint"), std::string::npos);
+}
+
+// The `checkpoint` native (runtime/components/CheckpointCall.cpp): the VM
+// saves itself right after the call, in a weave child (advance()) and at the
+// root (run()'s fast path); each file holds the step count of its name,
+// and loaded and continued ends as one run; keep=2 leaves the call's last
+// two files and a file it did not write.
+TEST_F(Checkpoints, ProgramCheckpointsResumeAfterTheCallAndKeepTheLastFiles) {
+  registerCheckpointFunction(reg);
+  const std::string program = R"(module @m {
+  component @rec : Recorder {}
+  func @checkpoint() attributes {native = true}
+  func @main() {
+    weave 1 {
+      repeat 6 {
+        call @rec.tick()
+        call @rec.record() {v = 1.0}
+        yield
+      }
+      yield
+    } {
+      loop {
+        call @rec.tick()
+        call @checkpoint() {path = ")" + path("c_{step}.ckpt") + R"(", keep = 2}
+        yield
+      }
+      yield
+    }
+    call @rec.record() {v = 2.0}
+    call @checkpoint() {path = ")" + path("end_{step}.ckpt") + R"("}
+    call @rec.tick()
+  }
+})";
+  std::ofstream(path("c_0.ckpt")) << "not written by the program\n";
+  auto ref = makeVM(program, reg);
+  ASSERT_TRUE(ref);
+  ref->run(1 << 20);
+  ASSERT_TRUE(ref->done()) << ref->error().message;
+  std::vector<int64_t> steps;
+  bool other = false, end = false;
+  for (auto &e : std::filesystem::directory_iterator(dir_)) {
+    std::string name = e.path().filename().string();
+    if (name == "c_0.ckpt") {
+      other = true;
+      continue;
+    }
+    ASSERT_EQ(name.substr(name.size() - 5), ".ckpt") << name;
+    const bool atEnd = name.rfind("end_", 0) == 0;
+    end |= atEnd;
+    const int64_t n = std::stoll(name.substr(atEnd ? 4 : 2));
+    if (!atEnd)
+      steps.push_back(n);
+    std::string err;
+    auto vm = VM::load(e.path().string(), reg, err);
+    ASSERT_TRUE(vm) << err;
+    EXPECT_EQ(vm->stepCount(), n) << name;
+    EXPECT_FALSE(vm->atStepBoundary()) << name; // right after the call, inside its step
+    vm->run(1 << 20);
+    std::string why;
+    // Same steps (a repeated call would add one), state and trace as one run.
+    EXPECT_TRUE(sameState(*ref, *vm, &why)) << name << ": " << why;
+    EXPECT_EQ(rec(*vm).trace_.size(), rec(*ref).trace_.size()) << name;
+  }
+  EXPECT_TRUE(other) << "a file the program did not write was deleted";
+  EXPECT_TRUE(end);
+  ASSERT_EQ(steps.size(), 2u) << "keep=2";
+  std::sort(steps.begin(), steps.end());
+  // The loop child checkpoints at its steps 2, 4, ..., 10 (the weave ends
+  // before its 12th), global steps 4, 8, ..., 20: the last two stay.
+  EXPECT_EQ(steps, (std::vector<int64_t>{16, 20}));
 }
 
 std::vector<uint8_t> bytesOf(const std::string &s) { return {s.begin(), s.end()}; }
