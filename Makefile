@@ -1,5 +1,5 @@
 # kiln — the two commands a fresh machine needs:
-#   make demo   install what is missing, build (Release), run examples/digits.kiln (real data)
+#   make demo   install what is missing, build (Release), run examples/weave.kiln (an RBM on real digits: train, evaluate, checkpoint)
 #   make test   install what is missing, build, run every test (GoogleTest via ctest, and lit)
 # More: make build | bench | asan | fuzz | difftest | format | clean
 
@@ -8,7 +8,7 @@ ASAN_BUILD ?= build-asan
 BUILD_TYPE ?= Release
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 KILN       := $(BUILD)/tools/kiln/kiln
-DEMO       ?= examples/digits.kiln
+DEMO       ?= examples/weave.kiln
 
 .PHONY: all deps configure build demo test bench asan fuzz difftest format clean
 
