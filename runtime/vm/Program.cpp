@@ -120,6 +120,13 @@ private:
     return true;
   }
   uint32_t fieldId(std::string_view name);
+  /// Running `r` once surely begins a program step (docs/vm.md, "Steps"):
+  /// a program call, a `step`, or control flow that surely runs one. LOOP
+  /// and WHILE bodies must, or they could spin without a step forever (a
+  /// WEAVE child doing so would never end its turn).
+  bool mustStep(const Region &r);
+  bool mustStep(const Operation &op);
+  std::vector<const Operation *> stepFuncsInProgress_;
   std::optional<Tensor> decodeConstant(const Operation &op);
 
   Program &p_;
@@ -136,6 +143,69 @@ private:
   std::map<std::pair<int64_t, int64_t>, uint32_t> streamByKey_;
   std::vector<std::pair<uint32_t, uint32_t>> callPatches_; // (pc, func)
 };
+
+bool Lowerer::mustStep(const Region &r) {
+  for (const auto &op : r.ops())
+    if (mustStep(*op))
+      return true;
+  return false;
+}
+
+bool Lowerer::mustStep(const Operation &op) {
+  switch (op.kind()) {
+  case OpKind::Step:
+    return true;
+  case OpKind::Call:
+  case OpKind::KernelCall: {
+    if (cur_->op->boolAttr("kernel") || op.attr("origin"))
+      return false;
+    auto f = funcByName_.find(op.symbolAttr("callee"));
+    if (f == funcByName_.end())
+      return true; // a component method or a native
+    const Operation *func = p_.funcs[f->second].op;
+    if (func->boolAttr("kernel"))
+      return true;
+    // A plain func: its body's steps (a recursive one is taken to step).
+    if (std::find(stepFuncsInProgress_.begin(), stepFuncsInProgress_.end(), func) !=
+        stepFuncsInProgress_.end())
+      return true;
+    stepFuncsInProgress_.push_back(func);
+    bool steps = func->numRegions() && mustStep(func->region(0));
+    stepFuncsInProgress_.pop_back();
+    return steps;
+  }
+  case OpKind::Seq:
+  case OpKind::Loop:
+    return mustStep(op.region(0));
+  case OpKind::Repeat:
+  case OpKind::BufferRepeat:
+    return op.intAttr("count") > 0 && mustStep(op.region(0));
+  case OpKind::While:
+    return mustStep(op.region(0));
+  case OpKind::Switch:
+    for (unsigned i = 0; i < op.numRegions(); ++i)
+      if (!mustStep(op.region(i)))
+        return false;
+    return op.numRegions() > 0;
+  case OpKind::Weave: {
+    // The first child's first turn comes before any finish is counted; with
+    // every child required, each runs.
+    int64_t n = op.intAttr("n_required");
+    if (n < 1 || op.numRegions() == 0)
+      return false;
+    if (mustStep(op.region(0)))
+      return true;
+    if (n < int64_t(op.numRegions()))
+      return false;
+    for (unsigned i = 1; i < op.numRegions(); ++i)
+      if (mustStep(op.region(i)))
+        return true;
+    return false;
+  }
+  default:
+    return false;
+  }
+}
 
 uint32_t Lowerer::fieldId(std::string_view name) {
   auto it = fieldByName_.find(name);
@@ -315,6 +385,11 @@ void Lowerer::lowerOp(const Operation &op) {
     return;
   }
   case OpKind::Loop: {
+    if (!mustStep(op.region(0))) {
+      fail(op, "this loop's body may run without a program step (a CALL or FILT): the loop "
+               "could spin forever without one (and starve the WEAVE it is in)");
+      return;
+    }
     uint32_t body = pc();
     const Operation *t = lowerBody(op.region(0));
     Instr j = make(Opcode::Jump, t ? *t : op, {}, {});
@@ -323,6 +398,11 @@ void Lowerer::lowerOp(const Operation &op) {
     return;
   }
   case OpKind::While: {
+    if (!mustStep(op.region(0)) && !mustStep(op.region(1))) {
+      fail(op, "an iteration of this while may make no program step (a CALL or FILT) in its "
+               "condition or its body: it could run forever without one");
+      return;
+    }
     uint32_t cond = pc();
     const Operation *ct = lowerBody(op.region(0));
     auto cv = yieldValues(ct);

@@ -417,7 +417,11 @@ Elem Generator::weaveUnit(unsigned depth) {
     kids.push_back(unit(depth + 1));
   int64_t loops = rng_.chance(1, 2) ? rng_.range(1, 2) : 0;
   for (int64_t i = 0; i < loops; ++i) {
-    Elem loop = Elem::withKids(Kind::Loop, 0, {unit(depth + 1)});
+    // Its body surely makes a step (the VM refuses a LOOP that may spin
+    // without one): the unit may not (a WEAVE(0, ...), a SWITCH's empty
+    // default), so an epoch read follows it.
+    Elem loop = Elem::withKids(
+        Kind::Loop, 0, {Elem::seq({unit(depth + 1), Elem::call(dataset() + ".epoch")})});
     kids.insert(kids.begin() + rng_.below(int64_t(kids.size()) + 1), std::move(loop));
   }
   // n_required in [0, finite]: every value up to the child count occurs

@@ -166,7 +166,9 @@ void Runner::finish(runtime::VM &vm, RunResult &r, int64_t maxSteps) {
   vm.setOutput(&out);
   auto start = std::chrono::steady_clock::now();
   while (vm.status() == runtime::VM::Status::Running && vm.stepCount() < maxSteps) {
-    vm.run(std::min(kChunk, maxSteps - vm.stepCount()));
+    // An instruction budget too: a step may be long (a REPEAT without a
+    // call runs within one), and the wall-time limit is looked at here.
+    vm.run(std::min(kChunk, maxSteps - vm.stepCount()), 64 * kChunk);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (secs > limits_.maxSeconds && vm.status() == runtime::VM::Status::Running) {
       r.outcome = Outcome::Timeout;
