@@ -197,9 +197,13 @@ private:
   /// child's next step; finishes the weave when n_required are counted.
   /// Returns true when f no longer weaves.
   bool settleWeave(Fiber &f);
-  /// Whether begining `I`'s steps keeps the counts within kMaxSavedCount
+  /// Whether beginning `I`'s steps keeps the counts within kMaxSavedCount
   /// (else the VM stops with an error at pc).
   bool stepsFit(const Instr &I, uint32_t pc);
+  /// Runs instruction pc in `leaf` (the last fiber of path_) and counts it:
+  /// the instruction, the steps it begins (in every fiber on path_), a
+  /// checkpoint the program asked for. False when the VM stopped.
+  bool execCounted(Fiber &leaf, uint32_t pc);
   void exec(Fiber &f);
   bool execMath(Frame &fr, uint32_t pc);
   bool pushFrame(Fiber &f, uint32_t func);

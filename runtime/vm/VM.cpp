@@ -202,20 +202,27 @@ namespace {
 bool before(uint64_t stepsA, uint32_t a, uint64_t stepsB, uint32_t b) {
   return stepsA < stepsB || (stepsA == stepsB && a < b);
 }
+
+/// The running child whose turn comes next (fewest steps, then lowest
+/// index), or -1 when none runs.
+int64_t nextRunning(const Fiber &f) {
+  int64_t run = -1;
+  for (uint32_t k = 0; k < f.children.size(); ++k)
+    if (f.childDone[k] == 0 &&
+        (run < 0 || before(f.children[k].steps, k, f.children[size_t(run)].steps, uint32_t(run))))
+      run = k;
+  return run;
+}
 } // namespace
 
 bool VM::settleWeave(Fiber &f) {
   auto n = static_cast<uint32_t>(f.children.size());
   for (;;) {
-    int64_t run = -1, fin = -1;
-    for (uint32_t k = 0; k < n; ++k) {
-      if (f.childDone[k] == 0 &&
-          (run < 0 || before(f.children[k].steps, k, f.children[size_t(run)].steps, uint32_t(run))))
-        run = k;
+    int64_t run = nextRunning(f), fin = -1;
+    for (uint32_t k = 0; k < n; ++k)
       if (f.childDone[k] == 1 &&
           (fin < 0 || before(f.finishedAt[k], k, f.finishedAt[size_t(fin)], uint32_t(fin))))
         fin = k;
-    }
     if (fin < 0 || (run >= 0 && !before(f.finishedAt[size_t(fin)], uint32_t(fin),
                                         f.children[size_t(run)].steps, uint32_t(run))))
       return false;
@@ -280,37 +287,15 @@ VM::Advance VM::advance() {
         break; // the weave is over: f goes on after it, in this turn
       if (f->inStep)
         return endTurn(); // this turn had its step; the next child's is the next step
-      uint32_t pick = 0;
-      bool found = false;
-      for (uint32_t k = 0; k < f->children.size(); ++k)
-        if (f->childDone[k] == 0 &&
-            (!found || before(f->children[k].steps, k, f->children[pick].steps, pick))) {
-          pick = k;
-          found = true;
-        }
-      f->current = static_cast<int32_t>(pick); // settleWeave left a running child
+      f->current = static_cast<int32_t>(nextRunning(*f)); // settleWeave left one running
     }
     f = &f->children[size_t(f->current)];
   }
   Fiber &leaf = *f;
   const uint32_t pc = leaf.top().pc;
-  const Instr &I = P.code[pc];
-  if (I.steps && leaf.inStep)
+  if (P.code[pc].steps && leaf.inStep)
     return endTurn();
-  if (!stepsFit(I, pc))
-    return Advance::Stopped;
-  exec(leaf);
-  if (status_ == Status::Error)
-    return Advance::Stopped;
-  ++instructions_;
-  if (I.steps) {
-    steps_ += I.steps;
-    for (Fiber *p : path_) {
-      p->inStep = true;
-      p->steps += I.steps;
-    }
-  }
-  if (checkpointRequest_.requested && !writeRequestedCheckpoint(pc))
+  if (!execCounted(leaf, pc))
     return Advance::Stopped;
   if (leaf.done) {
     if (path_.size() == 1) {
@@ -325,6 +310,24 @@ VM::Advance VM::advance() {
     parent.current = -1;
   }
   return Advance::Ran;
+}
+
+bool VM::execCounted(Fiber &leaf, uint32_t pc) {
+  const Instr &I = program_->code[pc];
+  if (!stepsFit(I, pc))
+    return false;
+  exec(leaf);
+  if (status_ == Status::Error)
+    return false;
+  ++instructions_;
+  if (I.steps) {
+    steps_ += I.steps;
+    for (Fiber *p : path_) {
+      p->inStep = true;
+      p->steps += I.steps;
+    }
+  }
+  return !checkpointRequest_.requested || writeRequestedCheckpoint(pc);
 }
 
 bool VM::writeRequestedCheckpoint(uint32_t pc) {
@@ -398,6 +401,8 @@ int64_t VM::run(int64_t maxSteps, int64_t maxInstructions) {
     }
     // The root fiber runs alone: advance() without the descent, for as long
     // as it does not start a weave. Same steps, errors and done status.
+    // execCounted() inlined by hand for the root alone: calling it here
+    // costs ~100 machine instructions a step (callgrind, REPEAT of next).
     while (budget > 0) {
       const uint32_t pc = root_.top().pc;
       const Instr &I = P.code[pc];
