@@ -26,8 +26,10 @@
 //   program step that counts as N (`bulk_steps`), so the WEAVE schedule
 //   around it stays the same (docs/vm.md), but its N reads happen at once.
 //   The pass therefore does not fire inside a WEAVE child when a sibling
-//   refers to the component (it would see the reads early) or when the child
-//   can be dropped before it finishes (it would have read fewer rows).
+//   refers to the component (it would see the reads early), when the child
+//   can be dropped before it finishes (it would have read fewer rows), or
+//   inside a WEAVE nested in another (the outer one would number the reads'
+//   steps differently).
 #include <string>
 
 #include "ir/Builder.h"

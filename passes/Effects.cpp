@@ -134,7 +134,8 @@ bool mayMergeSteps(Operation &op, std::string_view component, ir::Module &module
   if (func) {
     bool called = false;
     std::string_view name = func->symbolAttr("sym_name");
-    module.op().walk([&](Operation &o) { called = called || (o.has(ir::kCall) && calleeName(o) == name); });
+    module.op().walk(
+        [&](Operation &o) { called = called || (o.has(ir::kCall) && calleeName(o) == name); });
     if (called)
       return false;
   }
