@@ -125,6 +125,8 @@ private:
   /// and WHILE bodies must, or they could spin without a step forever (a
   /// WEAVE child doing so would never end its turn).
   bool mustStep(const Region &r);
+  /// The program steps a call begins (Instr::steps).
+  uint32_t stepsOfCall(const Operation &call) const;
   bool mustStep(const Operation &op);
   std::vector<const Operation *> stepFuncsInProgress_;
   std::optional<Tensor> decodeConstant(const Operation &op);
@@ -144,6 +146,19 @@ private:
   std::vector<std::pair<uint32_t, uint32_t>> callPatches_; // (pc, func)
 };
 
+uint32_t Lowerer::stepsOfCall(const Operation &call) const {
+  // A call the program makes is one program step (a bulk read N); the calls
+  // inside a kernel, or copied from one by inline-kernels (`origin`), are
+  // part of their caller's step. A call of a plain func enters a
+  // sub-program: its own calls are the steps.
+  if (cur_->op->boolAttr("kernel") || call.attr("origin"))
+    return 0;
+  if (auto f = funcByName_.find(call.symbolAttr("callee"));
+      f != funcByName_.end() && !p_.funcs[f->second].op->boolAttr("kernel"))
+    return 0;
+  return static_cast<uint32_t>(call.intAttr("bulk_steps", 1));
+}
+
 bool Lowerer::mustStep(const Region &r) {
   for (const auto &op : r.ops())
     if (mustStep(*op))
@@ -157,14 +172,12 @@ bool Lowerer::mustStep(const Operation &op) {
     return true;
   case OpKind::Call:
   case OpKind::KernelCall: {
-    if (cur_->op->boolAttr("kernel") || op.attr("origin"))
-      return false;
-    auto f = funcByName_.find(op.symbolAttr("callee"));
-    if (f == funcByName_.end())
-      return true; // a component method or a native
-    const Operation *func = p_.funcs[f->second].op;
-    if (func->boolAttr("kernel"))
+    if (stepsOfCall(op))
       return true;
+    auto f = funcByName_.find(op.symbolAttr("callee"));
+    if (cur_->op->boolAttr("kernel") || op.attr("origin") || f == funcByName_.end())
+      return false;
+    const Operation *func = p_.funcs[f->second].op;
     // A plain func: its body's steps (a recursive one is taken to step).
     if (std::find(stepFuncsInProgress_.begin(), stepFuncsInProgress_.end(), func) !=
         stepFuncsInProgress_.end())
@@ -521,13 +534,7 @@ void Lowerer::lowerCall(const Operation &op) {
   for (const auto &a : op.attrs())
     if (a.name != "callee" && a.name != "origin" && a.name != "bulk_steps")
       kw.push_back(a);
-  // A call the program makes is one program step (a bulk read N); the calls
-  // inside a kernel, or copied from one by inline-kernels (`origin`), are
-  // part of their caller's step. A call of a plain func enters a
-  // sub-program: its own calls are the steps.
-  uint32_t steps = 0;
-  if (!cur_->op->boolAttr("kernel") && !op.attr("origin"))
-    steps = static_cast<uint32_t>(op.intAttr("bulk_steps", 1));
+  const uint32_t steps = stepsOfCall(op);
   auto emitCall = [&](Instr i) {
     i.steps = steps;
     emit(op, i);
@@ -553,8 +560,6 @@ void Lowerer::lowerCall(const Operation &op) {
     }
     Instr i = make(Opcode::Call, op, op.operands(), op.results());
     i.a = f->second;
-    if (!fi.op->boolAttr("kernel"))
-      steps = 0;
     emitCall(i);
     return;
   }
