@@ -43,36 +43,36 @@ public:
   Shape(std::initializer_list<int64_t> dims) { assign(dims.begin(), dims.size()); }
   Shape(const std::vector<int64_t> &dims) { assign(dims.data(), dims.size()); }
   Shape(std::span<const int64_t> dims) { assign(dims.data(), dims.size()); }
+  // Copies and moves take the whole inline array (a fixed-size copy the
+  // compiler inlines: no memmove call) and the heap array only past kInline.
+  // A tensor is moved a few times a VM step, so this is the VM's hot path.
   Shape(const Shape &o) : size_(o.size_) {
-    // Whole inline array: a fixed-size copy the compiler inlines.
-    std::copy(o.inline_, o.inline_ + kInline, inline_);
+    copyInline(o);
     if (size_ > kInline)
-      heap_ = o.heap_;
+      heap_ = copyHeap(o);
   }
   Shape &operator=(const Shape &o) {
     if (this == &o)
       return *this;
     size_ = o.size_;
-    std::copy(o.inline_, o.inline_ + kInline, inline_);
+    copyInline(o);
     if (size_ > kInline)
-      heap_ = o.heap_;
+      heap_ = copyHeap(o);
     else
-      heap_.clear();
+      heap_.reset();
     return *this;
   }
-  Shape(Shape &&o) noexcept : size_(o.size_), heap_(std::move(o.heap_)) {
-    std::copy(o.inline_, o.inline_ + kInline, inline_);
-  }
+  Shape(Shape &&o) noexcept : size_(o.size_), heap_(std::move(o.heap_)) { copyInline(o); }
   Shape &operator=(Shape &&o) noexcept {
     size_ = o.size_;
     heap_ = std::move(o.heap_);
-    std::copy(o.inline_, o.inline_ + kInline, inline_);
+    copyInline(o);
     return *this;
   }
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  const int64_t *data() const { return size_ <= kInline ? inline_ : heap_.data(); }
+  const int64_t *data() const { return size_ <= kInline ? inline_ : heap_.get(); }
   const int64_t *begin() const { return data(); }
   const int64_t *end() const { return data() + size_; }
   int64_t operator[](size_t i) const { return data()[i]; }
@@ -94,14 +94,24 @@ private:
     if (n <= kInline) {
       for (size_t i = 0; i < kInline; ++i)
         inline_[i] = i < n ? d[i] : 0;
-      heap_.clear();
+      heap_.reset();
     } else {
-      heap_.assign(d, d + n);
+      heap_.reset(new int64_t[n]);
+      std::copy(d, d + n, heap_.get());
     }
+  }
+  void copyInline(const Shape &o) {
+    for (size_t i = 0; i < kInline; ++i)
+      inline_[i] = o.inline_[i];
+  }
+  static std::unique_ptr<int64_t[]> copyHeap(const Shape &o) {
+    std::unique_ptr<int64_t[]> h(new int64_t[o.size_]);
+    std::copy(o.heap_.get(), o.heap_.get() + o.size_, h.get());
+    return h;
   }
   size_t size_ = 0;
   int64_t inline_[kInline] = {};
-  std::vector<int64_t> heap_;
+  std::unique_ptr<int64_t[]> heap_; // the dimensions when size_ > kInline
 };
 
 class Tensor {

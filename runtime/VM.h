@@ -205,6 +205,11 @@ private:
   /// checkpoint the program asked for. False when the VM stopped.
   bool execCounted(Fiber &leaf, uint32_t pc);
   void exec(Fiber &f);
+  /// A CallMethod / CallNative (with the jump or repeat_next it may run
+  /// too: Instr::thenNext).
+  void execCall(Frame &fr, uint32_t pc);
+  /// slots[out[k]] = slots[in[k]] of a move, repeat_next or yield.
+  void moveValues(Frame &fr, const Instr &I) const;
   bool execMath(Frame &fr, uint32_t pc);
   bool pushFrame(Fiber &f, uint32_t func);
   void popFrame(Fiber &f);
@@ -244,7 +249,7 @@ private:
   std::vector<int32_t> fusedAt_;    // per instruction: index into fused_, or -1
   std::vector<uint64_t> rngScratch_;
   // Scratch reused by every call so a steady-state step does not allocate.
-  std::vector<Tensor> args_, results_;
+  std::vector<Tensor> args_, results_, spare_;
   /// Set by a native through CallContext::checkpoint during its call.
   CheckpointRequest checkpointRequest_;
   /// Per `checkpoint` call (its pc): the files it wrote in this process,

@@ -244,7 +244,7 @@ public:
   }
 
   bool invoke(int method, std::span<const Tensor> args,
-              const std::vector<ir::NamedAttribute> &kwargs, CallContext &,
+              const std::vector<ir::NamedAttribute> &kwargs, CallContext &ctx,
               std::vector<Tensor> &results, NativeError &error) override {
     if (!data_) {
       error.message = config_->title() + ": the data was not opened";
@@ -262,7 +262,8 @@ public:
         return false;
       for (bool l : {false, true})
         if (l ? labels : features) {
-          Tensor t = rowTensor(l);
+          size_t k = results.size();
+          Tensor t = rowTensor(l, k < ctx.spare.size() ? &ctx.spare[k] : nullptr);
           fillRows(l ? labelCursor_ : cursor_, l, 1, t.data<float>());
           results.push_back(std::move(t));
         }
@@ -384,7 +385,12 @@ private:
 
   /// Reading n more rows keeps the epoch within what a checkpoint may hold.
   bool withinEpochLimit(const Cursor &c, int64_t n, NativeError &error) const {
-    if (c.epoch + (c.row + n) / data_->rows <= kMaxSavedCount)
+    // The epochs n more rows pass: (row + n) / rows, without the division
+    // (tens of cycles, a one-row read's whole budget) unless n reaches
+    // beyond this epoch's end.
+    const int64_t left = data_->rows - c.row; // >= 1
+    const int64_t epochs = n < left ? 0 : n == left ? 1 : 1 + (n - left) / data_->rows;
+    if (c.epoch + epochs <= kMaxSavedCount)
       return true;
     error.message = config_->title() + ": the epoch count would pass kiln's limit of 2^62";
     return false;
@@ -392,19 +398,16 @@ private:
 
   int64_t width(bool labels) const { return labels ? config_->classes : data_->cols; }
 
-  /// A tensor for one row: a row handed out before that nobody else holds
-  /// any more (Tensor::isUnique: the caller dropped it), or a new one. A
-  /// loop reading one row a step then allocates nothing; the bytes are all
-  /// rewritten by fillRows, so the values are those of a new tensor.
-  Tensor rowTensor(bool labels) {
-    Tensor *ring = spareRows_[labels ? 1 : 0];
-    for (int k = 0; k < kSpareRows; ++k)
-      if (ring[k].isUnique())
-        return ring[k];
-    Tensor t = Tensor::empty(ElemType::F32, {width(labels)});
-    Tensor &slot = ring[spareNext_[labels ? 1 : 0]++ % kSpareRows];
-    slot = t;
-    return t;
+  /// A tensor for one row: the caller's spare (CallContext::spare: the row
+  /// this call returned last time, which the program has dropped) when it
+  /// has the row's shape, else a new one. The bytes are all rewritten by
+  /// fillRows, so the values are those of a new tensor.
+  Tensor rowTensor(bool labels, Tensor *spare) {
+    const int64_t w = width(labels);
+    if (spare && spare->isUnique() && spare->dtype() == ElemType::F32 && spare->rank() == 1 &&
+        spare->dim(0) == w)
+      return std::move(*spare);
+    return Tensor::empty(ElemType::F32, {w});
   }
 
   bool restoreCursor(int64_t epoch, int64_t row, Cursor &c, std::string &error) const {
@@ -466,11 +469,6 @@ private:
   uint64_t hash_;
   Cursor cursor_;
   Cursor labelCursor_;
-  // Rows of next() / next_label() for rowTensor() to reuse; not state. A
-  // clone shares them with its original until either side drops them.
-  static constexpr int kSpareRows = 3;
-  Tensor spareRows_[2][kSpareRows];
-  unsigned spareNext_[2] = {0, 0};
 };
 
 class DatasetType : public ComponentType {

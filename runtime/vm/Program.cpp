@@ -726,7 +726,29 @@ std::unique_ptr<Program> Program::lower(std::shared_ptr<const ir::Module> module
   Lowerer l(*p, comps, registry, diag);
   if (!l.run(entry))
     return nullptr;
+  // Superinstructions: a native or method call runs the jump or
+  // repeat_next right after it (LOOP(CALL(..)), REPEAT(n, CALL(..)) and
+  // any body that ends in a call). The followed instruction stays in place
+  // for the other paths that reach it.
+  for (size_t pc = 0; pc + 1 < p->code.size(); ++pc) {
+    Instr &I = p->code[pc];
+    Opcode next = p->code[pc + 1].opcode;
+    I.thenNext = (I.opcode == Opcode::CallMethod || I.opcode == Opcode::CallNative) &&
+                 (next == Opcode::Jump || next == Opcode::RepeatNext);
+  }
+  p->resultChecks.reserve(p->typePool.size());
+  for (const ir::Type &t : p->typePool)
+    p->resultChecks.emplace_back(t);
   return p;
+}
+
+ResultCheck::ResultCheck(const ir::Type &t) {
+  if (!t.isNumeric() || t.rank() > int64_t(Shape::kInline))
+    return;
+  rank = static_cast<int8_t>(t.rank());
+  elem = t.elem();
+  for (int64_t d = 0; d < t.rank(); ++d)
+    dims[d] = t.dim(d);
 }
 
 std::string Program::hash() const {
@@ -750,6 +772,7 @@ std::string Program::hash() const {
     put(i.d);
     put(i.types);
     put(i.steps);
+    put(i.thenNext);
     put(i.imm);
   }
   put(slotPool.size());
@@ -804,6 +827,8 @@ std::string Program::dump() const {
     os << " a=" << i.a << " b=" << i.b << " c=" << i.c << " d=" << i.d << " imm=" << i.imm;
     if (i.steps)
       os << " steps=" << i.steps;
+    if (i.thenNext)
+      os << " +next";
     os << "\n";
   }
   return os.str();

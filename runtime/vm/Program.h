@@ -32,7 +32,7 @@ enum class Opcode : uint8_t {
   Jump,          // pc = a
   Move,          // slots[out[i]] = slots[in[i]]; pc = a (yield of seq/switch/repeat-less regions)
   RepeatInit,    // counter[b] = 0; pc = imm > 0 ? pc + 1 : a (exit)
-  RepeatNext,    // slots[out] = slots[in]; ++counter[b]; pc = counter[b] < imm ? c (body) : a (exit)
+  RepeatNext,    // ++counter[b]; pc = counter[b] < imm ? c (body) : (slots[out] = slots[in], a (exit))
   BufferInit,    // counter[b] = 0; buffer[c] = {}; pc = pc + 1 (count 0: out = empty stack, pc = a)
   BufferNext,    // buffer[c][counter[b]++] = slots[in[0]] (allocated at row 0);
                  //   done: out = buffer, pc = a; else pc = d (body)
@@ -71,6 +71,11 @@ struct Instr {
   /// program makes (not a kernel's own calls) and for `step`, N for a bulk
   /// read of N rows (`bulk_steps`), 0 for everything else.
   uint32_t steps = 0;
+  /// CallMethod / CallNative directly followed by a Jump or a RepeatNext:
+  /// the call runs that instruction too, as one (a superinstruction: the
+  /// loop around a call costs no dispatch of its own). Set by
+  /// Program::lower after the code is laid out.
+  bool thenNext = false;
   int64_t imm = 0;
 };
 
@@ -106,6 +111,28 @@ struct RandomStream {
   int64_t seed = 0, stream = 0;
 };
 
+/// A declared result type decoded once for the check the VM makes of every
+/// result a native, component method or compiled kernel returns (their
+/// code is not the verifier's to prove): dtype, rank and each static
+/// dimension in a few compares. Types it does not cover (rank above
+/// Shape::kInline, not a numeric tensor) have rank -1, which no tensor
+/// matches: VM::checkResult's full check then decides.
+struct ResultCheck {
+  int8_t rank = -1;
+  ElemType elem = ElemType::F32;
+  int64_t dims[Shape::kInline] = {}; // ir::kDynamic for `?`
+
+  explicit ResultCheck(const ir::Type &t);
+  bool matches(const Tensor &t) const {
+    if (!t.defined() || t.dtype() != elem || t.rank() != rank)
+      return false;
+    for (int8_t d = 0; d < rank; ++d)
+      if (dims[d] != ir::kDynamic && dims[d] != t.dim(d))
+        return false;
+    return true;
+  }
+};
+
 class Program {
 public:
   /// Lowers `module` (which must be verified). `components` are the live
@@ -122,6 +149,7 @@ public:
   std::vector<uint32_t> slotPool;
   std::vector<int64_t> casePool;
   std::vector<ir::Type> typePool;
+  std::vector<ResultCheck> resultChecks; // per typePool entry (derived: not hashed)
   std::vector<FuncInfo> funcs;
   uint32_t entryFunc = 0;
   std::vector<ComponentInfo> components;

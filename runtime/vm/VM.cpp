@@ -115,6 +115,8 @@ void VM::popFrame(Fiber &f) {
 
 bool VM::checkResult(uint32_t pc, unsigned k, const Tensor &t) {
   const Instr &I = program_->code[pc];
+  if (program_->resultChecks[I.types + k].matches(t))
+    return true;
   const ir::Type &want = program_->typePool[I.types + k];
   bool ok = t.defined() && want.isNumeric() && t.dtype() == want.elem() &&
             t.rank() == want.rank();
@@ -131,8 +133,9 @@ bool VM::storeResults(Frame &fr, uint32_t pc) {
   // Check every result before storing any, so a failed call leaves the
   // frame as it was.
   const Instr &I = program_->code[pc];
+  const ResultCheck *want = program_->resultChecks.data() + I.types;
   for (unsigned k = 0; k < I.nOut; ++k)
-    if (!checkResult(pc, k, results_[k]))
+    if (!want[k].matches(results_[k]) && !checkResult(pc, k, results_[k]))
       return false;
   const uint32_t *out = program_->outs(I);
   for (unsigned k = 0; k < I.nOut; ++k)
@@ -413,7 +416,10 @@ int64_t VM::run(int64_t maxSteps, int64_t maxInstructions) {
       }
       if (!stepsFit(I, pc))
         return steps_ - start;
-      exec(root_);
+      if (I.opcode == Opcode::CallMethod || I.opcode == Opcode::CallNative)
+        execCall(root_.top(), pc); // the hot instruction, without exec's dispatch
+      else
+        exec(root_);
       if (status_ == Status::Error)
         return steps_ - start;
       ++instructions_;
@@ -569,6 +575,77 @@ bool VM::execMath(Frame &fr, uint32_t pc) {
   return true;
 }
 
+void VM::moveValues(Frame &fr, const Instr &I) const {
+  const uint32_t *in = program_->ins(I), *out = program_->outs(I);
+  for (unsigned k = 0; k < I.nIn && k < I.nOut; ++k)
+    fr.slots[out[k]] = fr.slots[in[k]];
+}
+
+void VM::execCall(Frame &fr, uint32_t pc) {
+  const Program &P = *program_;
+  const Instr &I = P.code[pc];
+  const uint32_t *in = P.ins(I), *out = P.outs(I);
+  args_.clear();
+  results_.clear();
+  for (unsigned k = 0; k < I.nIn; ++k) {
+    if (!fr.slots[in[k]].tensor.defined()) {
+      fail(pc, "call argument " + std::to_string(k) + " has no value");
+      return;
+    }
+    args_.push_back(fr.slots[in[k]].tensor);
+  }
+  // The result slots' old values that only they hold: the native may write
+  // its results into them (CallContext::spare). Moved, not copied: no
+  // reference count changes hands.
+  if (spare_.size() < I.nOut)
+    spare_.resize(I.nOut);
+  for (unsigned k = 0; k < I.nOut; ++k)
+    if (Tensor &t = fr.slots[out[k]].tensor; t.isUnique())
+      spare_[k] = std::move(t);
+  CallContext ctx;
+  ctx.out = out_ ? out_ : &std::cout;
+  ctx.step = root_.weaving ? scheduleIndex() : steps_;
+  ctx.checkpoint = &checkpointRequest_;
+  ctx.spare = std::span<Tensor>(spare_.data(), I.nOut);
+  NativeError err;
+  bool ok = I.opcode == Opcode::CallMethod
+                ? components_[I.a]->invoke(static_cast<int>(I.b), args_, P.kwargs[I.c], ctx,
+                                           results_, err)
+                : P.natives[I.a]->fn(args_, P.kwargs[I.c], ctx, results_, err);
+  args_.clear();
+  // Spares the native did not take go back (a failed call leaves its
+  // result slots as they were unless it took one; a taken one is a result).
+  for (unsigned k = 0; k < I.nOut; ++k)
+    if (spare_[k].defined())
+      fr.slots[out[k]].tensor = std::move(spare_[k]);
+  if (!ok) {
+    fail(pc, err.message.empty() ? "native call failed" : err.message);
+    return;
+  }
+  if (results_.size() < I.nOut) {
+    fail(pc, "call returned " + std::to_string(results_.size()) + " values, expected " +
+                 std::to_string(I.nOut));
+    return;
+  }
+  if (!storeResults(fr, pc))
+    return;
+  if (!I.thenNext) {
+    fr.pc = pc + 1;
+    return;
+  }
+  // The superinstruction's second half (Program::lower): the jump or
+  // repeat_next that follows the call, as exec runs them alone.
+  const Instr &N = P.code[pc + 1];
+  if (N.opcode == Opcode::Jump)
+    fr.pc = N.a;
+  else if (++fr.counters[N.b] < N.imm)
+    fr.pc = N.c;
+  else {
+    moveValues(fr, N);
+    fr.pc = N.a;
+  }
+}
+
 void VM::exec(Fiber &f) {
   const Program &P = *program_;
   Frame &fr = f.top();
@@ -576,16 +653,12 @@ void VM::exec(Fiber &f) {
   const Instr &I = P.code[pc];
   const uint32_t *in = P.ins(I);
   const uint32_t *out = P.outs(I);
-  auto move = [&](Frame &dst) {
-    for (unsigned k = 0; k < I.nIn && k < I.nOut; ++k)
-      dst.slots[out[k]] = fr.slots[in[k]];
-  };
   switch (I.opcode) {
   case Opcode::Jump:
     fr.pc = I.a;
     return;
   case Opcode::Move:
-    move(fr);
+    moveValues(fr, I);
     fr.pc = I.a;
     return;
   case Opcode::RepeatInit:
@@ -593,8 +666,16 @@ void VM::exec(Fiber &f) {
     fr.pc = I.imm > 0 ? pc + 1 : I.a;
     return;
   case Opcode::RepeatNext:
-    move(fr);
-    fr.pc = ++fr.counters[I.b] < I.imm ? I.c : I.a;
+    // The repeat's results are the last iteration's values, and nothing
+    // reads them before the loop is over: moved once, at the exit. (Moving
+    // every iteration cost a tensor copy a step and kept each row shared,
+    // so a native could not reuse its buffer.)
+    if (++fr.counters[I.b] < I.imm) {
+      fr.pc = I.c;
+      return;
+    }
+    moveValues(fr, I);
+    fr.pc = I.a;
     return;
   case Opcode::BufferInit:
     fr.counters[I.b] = 0;
@@ -737,40 +818,9 @@ void VM::exec(Fiber &f) {
     return;
   }
   case Opcode::CallMethod:
-  case Opcode::CallNative: {
-    args_.clear();
-    results_.clear();
-    for (unsigned k = 0; k < I.nIn; ++k) {
-      if (!fr.slots[in[k]].tensor.defined()) {
-        fail(pc, "call argument " + std::to_string(k) + " has no value");
-        return;
-      }
-      args_.push_back(fr.slots[in[k]].tensor);
-    }
-    CallContext ctx;
-    ctx.out = out_ ? out_ : &std::cout;
-    ctx.step = root_.weaving ? scheduleIndex() : steps_;
-    ctx.checkpoint = &checkpointRequest_;
-    NativeError err;
-    bool ok = I.opcode == Opcode::CallMethod
-                  ? components_[I.a]->invoke(static_cast<int>(I.b), args_, P.kwargs[I.c], ctx,
-                                             results_, err)
-                  : P.natives[I.a]->fn(args_, P.kwargs[I.c], ctx, results_, err);
-    args_.clear();
-    if (!ok) {
-      fail(pc, err.message.empty() ? "native call failed" : err.message);
-      return;
-    }
-    if (results_.size() < I.nOut) {
-      fail(pc, "call returned " + std::to_string(results_.size()) + " values, expected " +
-                   std::to_string(I.nOut));
-      return;
-    }
-    if (!storeResults(fr, pc))
-      return;
-    fr.pc = pc + 1;
+  case Opcode::CallNative:
+    execCall(fr, pc);
     return;
-  }
   case Opcode::ComponentRef:
     fr.slots[out[0]] = Slot{Tensor(), static_cast<int32_t>(I.a)};
     fr.pc = pc + 1;

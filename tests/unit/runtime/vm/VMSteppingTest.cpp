@@ -25,20 +25,21 @@ TEST_F(VMStepping, RepeatRunsBodyCountTimesOneStepPerCall) {
 })", reg);
   ASSERT_TRUE(vm);
   // Steps: the three ticks, each with the control flow up to the next one.
-  // Instructions: repeat_init, 3 x (tick, repeat_next), return.
+  // Instructions: repeat_init, 3 x tick (a superinstruction with the
+  // repeat_next after it), return.
   EXPECT_EQ(vm->stepInstruction(), VM::Status::Running); // repeat_init
   EXPECT_EQ(vm->stepCount(), 0);
   EXPECT_EQ(vm->step(), VM::Status::Running); // the first tick, repeat_next
   EXPECT_EQ(rec(*vm).count_, 1);
   EXPECT_EQ(vm->stepCount(), 1);
-  EXPECT_EQ(vm->instructionCount(), 3);
+  EXPECT_EQ(vm->instructionCount(), 2);
   EXPECT_TRUE(vm->atStepBoundary());
   EXPECT_EQ(vm->step(), VM::Status::Running);
   EXPECT_EQ(rec(*vm).count_, 2);
   EXPECT_EQ(vm->run(100), 1); // the last step ends with the return
   EXPECT_TRUE(vm->done());
   EXPECT_EQ(vm->stepCount(), 3);
-  EXPECT_EQ(vm->instructionCount(), 8);
+  EXPECT_EQ(vm->instructionCount(), 5);
   EXPECT_EQ(rec(*vm).count_, 3);
   EXPECT_EQ(vm->step(), VM::Status::Done);
   EXPECT_EQ(vm->stepCount(), 3);
@@ -85,9 +86,10 @@ TEST_F(VMStepping, WhileEvaluatesConditionBeforeEachIteration) {
   vm->run(1000);
   ASSERT_TRUE(vm->done());
   EXPECT_EQ(rec(*vm).count_, 5);
-  // 6 below + 5 tick; 6 x (below, while_cond) + 5 x (tick, jump) + return.
+  // 6 below + 5 tick; 6 x (below, while_cond) + 5 x tick (a superinstruction
+  // with the jump after it) + return.
   EXPECT_EQ(vm->stepCount(), 6 + 5);
-  EXPECT_EQ(vm->instructionCount(), 6 * 2 + 5 * 2 + 1);
+  EXPECT_EQ(vm->instructionCount(), 6 * 2 + 5 + 1);
 }
 
 TEST_F(VMStepping, SwitchPicksCaseOrDefault) {
@@ -220,14 +222,15 @@ TEST_F(VMStepping, LoopRunsUntilTheCallerStops) {
   EXPECT_EQ(vm->run(1001), 1001);
   EXPECT_FALSE(vm->done());
   EXPECT_EQ(rec(*vm).count_, 1001);
-  // An instruction budget stops inside a step.
-  EXPECT_EQ(vm->instructionCount(), 2 * 1001);
+  // Each tick runs the loop's jump with it (Instr::thenNext): one
+  // instruction a step. An instruction budget stops inside a step.
+  EXPECT_EQ(vm->instructionCount(), 1001);
   EXPECT_EQ(vm->run(5, 1), 1); // one instruction: the 1002nd tick begins a step
-  EXPECT_EQ(vm->instructionCount(), 2 * 1001 + 1);
+  EXPECT_EQ(vm->instructionCount(), 1002);
   EXPECT_FALSE(vm->atStepBoundary());
-  EXPECT_EQ(vm->run(0), 0); // ends the step it is in
+  EXPECT_EQ(vm->run(0), 0); // ends the step it is in (no instruction left in it)
   EXPECT_TRUE(vm->atStepBoundary());
-  EXPECT_EQ(vm->instructionCount(), 2 * 1001 + 2);
+  EXPECT_EQ(vm->instructionCount(), 1002);
 }
 
 TEST_F(VMStepping, FuncCallPassesArgumentsAndResults) {
