@@ -47,8 +47,9 @@ namespace {
 
 // ---- draws at element offsets (runtime/Philox.h's numbering) ------------------
 // Written over the evaluator concept, like runtime/MathGen.h, from its
-// Philox and uniform generators: element o of (seed, stream) of f32 uses
-// block o/4, word o%4; of f64, block o/2, words 2(o%2) and 2(o%2)+1.
+// Philox, uniform and normal generators: element o of (seed, stream) of a
+// f32 uniform uses block o/4, word o%4; of f64, block o/2, words 2(o%2) and
+// 2(o%2)+1; a f32 normal, block o/4, words 2((o%4)/2) and 2((o%4)/2)+1.
 
 template <class B>
 std::array<typename B::I32, 4> philoxBlock(B &b, typename B::I64 seed, typename B::I64 stream,
@@ -84,6 +85,19 @@ typename B::F64 normalF64At(B &b, typename B::I64 seed, typename B::I64 stream,
                             typename B::I64 o) {
   auto w = philoxBlock(b, seed, stream, b.lshr(o, 1));
   auto z = runtime::mathgen::normal_pair_f64(b, w[0], w[1], w[2], w[3]);
+  return b.select(b.ieq(b.iand(o, b.i64(1)), b.i64(1)), z[1], z[0]);
+}
+
+/// Standard normal f32 at element o: the f32 Box-Muller pair (MathGen's
+/// normal_pair_f32) of words (0, 1) or (2, 3) of block o/4, chosen by bit 1
+/// of o; r*cos for even o, r*sin for odd o.
+template <class B>
+typename B::F32 normalF32At(B &b, typename B::I64 seed, typename B::I64 stream,
+                            typename B::I64 o) {
+  auto w = philoxBlock(b, seed, stream, b.lshr(o, 2));
+  auto upper = b.ieq(b.iand(o, b.i64(2)), b.i64(2));
+  auto z = runtime::mathgen::normal_pair_f32(b, b.select(upper, w[2], w[0]),
+                                             b.select(upper, w[3], w[1]));
   return b.select(b.ieq(b.iand(o, b.i64(1)), b.i64(1)), z[1], z[0]);
 }
 
@@ -478,8 +492,7 @@ private:
     Value *stream = splat(p.env->stream[size_t(key)], p.lanes);
     bool f32 = vs.elem == ElemType::F32;
     if (op.is(OpKind::RandomNormal)) {
-      Value *z = normalF64At(ev, seed, stream, o);
-      return f32 ? ev.fptrunc(z) : z;
+      return f32 ? normalF32At(ev, seed, stream, o) : normalF64At(ev, seed, stream, o);
     }
     Value *u = f32 ? uniformF32At(ev, seed, stream, o) : uniformF64At(ev, seed, stream, o);
     if (op.is(OpKind::RandomUniform))
