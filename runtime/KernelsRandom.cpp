@@ -41,9 +41,12 @@ KILN_HOST_CLONES void uniformF64Blocks(uint64_t seed, uint64_t stream, uint64_t 
 
 // f32 normals: four a block, two f32 Box-Muller pairs, each computed once,
 // times `scale` (x * 1.0f == x, so unscaled draws are scale 1), written
-// straight into the output.
-KILN_HOST_CLONES void normalF32Blocks(uint64_t seed, uint64_t stream, uint64_t first,
-                                      int64_t blocks, float scale, float *y) {
+// straight into the output. flatten: GCC does not inline the two calls of
+// normal_pair_f32 by itself, and a call in the body keeps the loop scalar
+// (0.15 GB/s instead of 2.1 GB/s).
+KILN_HOST_CLONES __attribute__((flatten)) void normalF32Blocks(uint64_t seed, uint64_t stream,
+                                                             uint64_t first, int64_t blocks,
+                                                             float scale, float *y) {
   for (int64_t i = 0; i < blocks; ++i) {
     std::array<float, 4> z = philox::normalQuadF32(seed, stream, first + uint64_t(i));
     for (unsigned j = 0; j < 4; ++j)
