@@ -92,8 +92,7 @@ typename B::F64 normalF64At(B &b, typename B::I64 seed, typename B::I64 stream,
 /// normal_pair_f32) of words (0, 1) or (2, 3) of block o/4, chosen by bit 1
 /// of o; r*cos for even o, r*sin for odd o.
 template <class B>
-typename B::F32 normalF32At(B &b, typename B::I64 seed, typename B::I64 stream,
-                            typename B::I64 o) {
+typename B::F32 normalF32At(B &b, typename B::I64 seed, typename B::I64 stream, typename B::I64 o) {
   auto w = philoxBlock(b, seed, stream, b.lshr(o, 2));
   auto upper = b.ieq(b.iand(o, b.i64(2)), b.i64(2));
   auto z = runtime::mathgen::normal_pair_f32(b, b.select(upper, w[2], w[0]),

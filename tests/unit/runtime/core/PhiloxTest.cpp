@@ -6,8 +6,8 @@
 #include <bit>
 #include <cmath>
 #include <cstdio>
-#include <vector>
 #include <omp.h>
+#include <vector>
 
 #include "runtime/Kernels.h"
 #include "runtime/Philox.h"
@@ -170,24 +170,29 @@ TEST(Philox, F32NormalMomentsTailsAndShape) {
   for (int64_t i = 0; i < n; ++i) {
     double x = z[i];
     ASSERT_TRUE(std::isfinite(x)) << i;
-    m1 += x; m2 += x * x; m3 += x * x * x; m4 += x * x * x * x;
+    m1 += x;
+    m2 += x * x;
+    m3 += x * x * x;
+    m4 += x * x * x * x;
     if (i + 1 < n)
       lag += x * double(z[i + 1]);
     (i % 2 ? oddSum : evenSum) += x;
     (i % 2 ? oddSq : evenSq) += x * x;
     double a = std::fabs(x);
     maxAbs = std::max(maxAbs, a);
-    over3 += a > 3; over4 += a > 4; over5 += a > 5;
+    over3 += a > 3;
+    over4 += a > 4;
+    over5 += a > 5;
     bins[size_t(std::upper_bound(edges.begin(), edges.end(), x) - edges.begin())]++;
   }
   const double N = double(n);
-  EXPECT_NEAR(m1 / N, 0.0, 6 / std::sqrt(N));                  // se 1/sqrt(n)
-  EXPECT_NEAR(m2 / N, 1.0, 6 * std::sqrt(2 / N));              // var of z^2 = 2
-  EXPECT_NEAR(m3 / N, 0.0, 6 * std::sqrt(15 / N));             // var of z^3 = 15
-  EXPECT_NEAR(m4 / N, 3.0, 6 * std::sqrt(96 / N));             // var of z^4 = 96
-  EXPECT_NEAR(lag / N, 0.0, 6 / std::sqrt(N));                 // neighbours independent
-  EXPECT_NEAR(evenSum / (N / 2), 0.0, 6 / std::sqrt(N / 2));   // the cos half
-  EXPECT_NEAR(oddSum / (N / 2), 0.0, 6 / std::sqrt(N / 2));    // the sin half
+  EXPECT_NEAR(m1 / N, 0.0, 6 / std::sqrt(N));                // se 1/sqrt(n)
+  EXPECT_NEAR(m2 / N, 1.0, 6 * std::sqrt(2 / N));            // var of z^2 = 2
+  EXPECT_NEAR(m3 / N, 0.0, 6 * std::sqrt(15 / N));           // var of z^3 = 15
+  EXPECT_NEAR(m4 / N, 3.0, 6 * std::sqrt(96 / N));           // var of z^4 = 96
+  EXPECT_NEAR(lag / N, 0.0, 6 / std::sqrt(N));               // neighbours independent
+  EXPECT_NEAR(evenSum / (N / 2), 0.0, 6 / std::sqrt(N / 2)); // the cos half
+  EXPECT_NEAR(oddSum / (N / 2), 0.0, 6 / std::sqrt(N / 2));  // the sin half
   EXPECT_NEAR(evenSq / (N / 2), 1.0, 6 * std::sqrt(2 / (N / 2)));
   EXPECT_NEAR(oddSq / (N / 2), 1.0, 6 * std::sqrt(2 / (N / 2)));
   // Tails: counts beyond 3, 4, 5 sigma against the normal's two-sided tail
