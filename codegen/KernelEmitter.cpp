@@ -47,8 +47,9 @@ namespace {
 
 // ---- draws at element offsets (runtime/Philox.h's numbering) ------------------
 // Written over the evaluator concept, like runtime/MathGen.h, from its
-// Philox and uniform generators: element o of (seed, stream) of f32 uses
-// block o/4, word o%4; of f64, block o/2, words 2(o%2) and 2(o%2)+1.
+// Philox, uniform and normal generators: element o of (seed, stream) of a
+// f32 uniform uses block o/4, word o%4; of f64, block o/2, words 2(o%2) and
+// 2(o%2)+1; a f32 normal, block o/4, words 2((o%4)/2) and 2((o%4)/2)+1.
 
 template <class B>
 std::array<typename B::I32, 4> philoxBlock(B &b, typename B::I64 seed, typename B::I64 stream,
@@ -85,6 +86,29 @@ typename B::F64 normalF64At(B &b, typename B::I64 seed, typename B::I64 stream,
   auto w = philoxBlock(b, seed, stream, b.lshr(o, 1));
   auto z = runtime::mathgen::normal_pair_f64(b, w[0], w[1], w[2], w[3]);
   return b.select(b.ieq(b.iand(o, b.i64(1)), b.i64(1)), z[1], z[0]);
+}
+
+/// Standard normal f32 at element o: the f32 Box-Muller pair (MathGen's
+/// normal_pair_f32) of words (0, 1) or (2, 3) of block o/4, chosen by bit 1
+/// of o; r*cos for even o, r*sin for odd o.
+template <class B>
+typename B::F32 normalF32At(B &b, typename B::I64 seed, typename B::I64 stream, typename B::I64 o) {
+  auto w = philoxBlock(b, seed, stream, b.lshr(o, 2));
+  auto upper = b.ieq(b.iand(o, b.i64(2)), b.i64(2));
+  auto z = runtime::mathgen::normal_pair_f32(b, b.select(upper, w[2], w[0]),
+                                             b.select(upper, w[3], w[1]));
+  return b.select(b.ieq(b.iand(o, b.i64(1)), b.i64(1)), z[1], z[0]);
+}
+
+/// The f32 Box-Muller pair number q (elements 2q, 2q+1): words (0, 1) or
+/// (2, 3), by bit 0 of q, of block q/2; {r cos, r sin}.
+template <class B>
+std::array<typename B::F32, 2> normalPairF32At(B &b, typename B::I64 seed, typename B::I64 stream,
+                                               typename B::I64 q) {
+  auto w = philoxBlock(b, seed, stream, b.lshr(q, 1));
+  auto upper = b.ieq(b.iand(q, b.i64(1)), b.i64(1));
+  return runtime::mathgen::normal_pair_f32(b, b.select(upper, w[2], w[0]),
+                                           b.select(upper, w[3], w[1]));
 }
 
 /// Elements of work per parallel task: ~100 µs of elementwise math.
@@ -466,6 +490,9 @@ private:
     const ValueShape &vs = P.shapes.at(op.result());
     // Element offset of each lane: base + own flat index (+ lane).
     Value *o = b.CreateAdd(p.env->rngBase[k], offsetOf(vs, p));
+    if (op.is(OpKind::RandomNormal) && vs.elem == ElemType::F32 && p.lanes >= 4 &&
+        alongLanes(vs, p))
+      return normalF32Lanes(o, p.env->seed[size_t(key)], p.env->stream[size_t(key)], p.lanes);
     o = splat(o, p.lanes);
     if (p.lanes > 1 && alongLanes(vs, p)) {
       std::vector<uint64_t> iota(p.lanes);
@@ -478,8 +505,7 @@ private:
     Value *stream = splat(p.env->stream[size_t(key)], p.lanes);
     bool f32 = vs.elem == ElemType::F32;
     if (op.is(OpKind::RandomNormal)) {
-      Value *z = normalF64At(ev, seed, stream, o);
-      return f32 ? ev.fptrunc(z) : z;
+      return f32 ? normalF32At(ev, seed, stream, o) : normalF64At(ev, seed, stream, o);
     }
     Value *u = f32 ? uniformF32At(ev, seed, stream, o) : uniformF64At(ev, seed, stream, o);
     if (op.is(OpKind::RandomUniform))
@@ -488,6 +514,35 @@ private:
     Value *prob = eval(op.operand(0), p);
     return b.CreateSelect(b.CreateFCmpOLT(u, prob), f32 ? ev.f32(1.0f) : ev.f64(1.0),
                           f32 ? ev.f32(0.0f) : ev.f64(0.0));
+  }
+
+  /// f32 normals at the consecutive offsets o0 .. o0+L-1 (L = lanes >= 4),
+  /// each Box-Muller pair computed once (the per-lane form computes a pair
+  /// in both of its lanes): the L/2 pairs q0 + j (q0 = o0/2) as one L/2-lane
+  /// vector, interleaved as cos, sin = the elements 2q0 .. 2q0+L-1, and the
+  /// pair q0 + L/2 on one lane for the last element when o0 is odd (then the
+  /// lanes are that sequence shifted by one). The same generator at other
+  /// widths gives the same bits, so this equals normalF32At lane by lane.
+  Value *normalF32Lanes(Value *o0, Value *seed, Value *stream, unsigned lanes) {
+    const unsigned half = lanes / 2;
+    Value *q0 = b.CreateLShr(o0, 1);
+    std::vector<uint64_t> iota(half);
+    for (unsigned l = 0; l < half; ++l)
+      iota[l] = l;
+    IrEval evh(b, half);
+    Value *q = b.CreateAdd(splat(q0, half), llvm::ConstantDataVector::get(ctx_, iota));
+    auto z = normalPairF32At(evh, splat(seed, half), splat(stream, half), q);
+    IrEval ev1(b, 1);
+    auto extra = normalPairF32At(ev1, seed, stream, b.CreateAdd(q0, b.getInt64(half)));
+    std::vector<int> inter(lanes), shifted(lanes);
+    for (unsigned l = 0; l < lanes; ++l) {
+      inter[l] = int(l % 2 ? half + l / 2 : l / 2);
+      shifted[l] = int(l + 1); // lane lanes - 1 takes element 0 of the extra splat
+    }
+    Value *even = b.CreateShuffleVector(z[0], z[1], inter);
+    Value *odd = b.CreateShuffleVector(even, splat(extra[0], lanes), shifted);
+    Value *isOdd = b.CreateICmpNE(b.CreateAnd(o0, b.getInt64(1)), b.getInt64(0));
+    return b.CreateSelect(isOdd, odd, even);
   }
 
   // ---- op semantics (runtime/KernelsElementwise.cpp) ------------------------------

@@ -161,6 +161,11 @@ Tensor randomUniform(ir::ElemType dtype, std::vector<int64_t> shape, uint64_t se
 /// Standard normal of dtype f32 or f64.
 Tensor randomNormal(ir::ElemType dtype, std::vector<int64_t> shape, uint64_t seed,
                     uint64_t stream, uint64_t counter);
+/// out[i] = scale * (f32 normal at offset counter + i of (seed, stream)), one
+/// f32 multiply (scale 1 gives the draws themselves), i < n: model
+/// initializers write scaled draws straight into their tensor.
+void fillNormalF32(float *out, int64_t n, uint64_t seed, uint64_t stream, uint64_t counter,
+                   float scale);
 /// 1 where uniform < p, else 0; same dtype and shape as p (f32 or f64).
 Tensor randomBernoulli(const Tensor &p, uint64_t seed, uint64_t stream, uint64_t counter);
 

@@ -39,13 +39,27 @@ KILN_HOST_CLONES void uniformF64Blocks(uint64_t seed, uint64_t stream, uint64_t 
   }
 }
 
-template <class T>
-KILN_HOST_CLONES void normalBlocks(uint64_t seed, uint64_t stream, uint64_t first,
-                                   int64_t blocks, T *y) {
+// f32 normals: four a block, two f32 Box-Muller pairs, each computed once,
+// times `scale` (x * 1.0f == x, so unscaled draws are scale 1), written
+// straight into the output. flatten: GCC does not inline the two calls of
+// normal_pair_f32 by itself, and a call in the body keeps the loop scalar
+// (0.15 GB/s instead of 2.1 GB/s).
+KILN_HOST_CLONES __attribute__((flatten)) void normalF32Blocks(uint64_t seed, uint64_t stream,
+                                                             uint64_t first, int64_t blocks,
+                                                             float scale, float *y) {
+  for (int64_t i = 0; i < blocks; ++i) {
+    std::array<float, 4> z = philox::normalQuadF32(seed, stream, first + uint64_t(i));
+    for (unsigned j = 0; j < 4; ++j)
+      y[4 * i + j] = z[j] * scale;
+  }
+}
+
+KILN_HOST_CLONES void normalF64Blocks(uint64_t seed, uint64_t stream, uint64_t first,
+                                      int64_t blocks, double *y) {
   for (int64_t i = 0; i < blocks; ++i) {
     std::array<double, 2> z = philox::normalPair(seed, stream, first + uint64_t(i));
-    y[2 * i] = static_cast<T>(z[0]);
-    y[2 * i + 1] = static_cast<T>(z[1]);
+    y[2 * i] = z[0];
+    y[2 * i + 1] = z[1];
   }
 }
 
@@ -105,14 +119,27 @@ template <class T> void fillUniform(T *y, int64_t n, uint64_t seed, uint64_t str
         [&](uint64_t o) { return philox::uniformF64(seed, stream, o); });
 }
 
+void fillNormalF32Scaled(float *y, int64_t n, uint64_t seed, uint64_t stream, uint64_t counter,
+                         float scale) {
+  fillDraws(
+      y, n, counter, 4,
+      [&](uint64_t first, int64_t count, float *dst) {
+        normalF32Blocks(seed, stream, first, count, scale, dst);
+      },
+      [&](uint64_t o) { return philox::normalF32(seed, stream, o) * scale; });
+}
+
 template <class T> void fillNormal(T *y, int64_t n, uint64_t seed, uint64_t stream,
                                     uint64_t counter) {
-  fillDraws(
-      y, n, counter, 2,
-      [&](uint64_t first, int64_t count, T *dst) {
-        normalBlocks<T>(seed, stream, first, count, dst);
-      },
-      [&](uint64_t o) { return static_cast<T>(philox::normalF64(seed, stream, o)); });
+  if constexpr (std::is_same_v<T, float>)
+    fillNormalF32Scaled(y, n, seed, stream, counter, 1.0f);
+  else
+    fillDraws(
+        y, n, counter, 2,
+        [&](uint64_t first, int64_t count, double *dst) {
+          normalF64Blocks(seed, stream, first, count, dst);
+        },
+        [&](uint64_t o) { return philox::normalF64(seed, stream, o); });
 }
 
 } // namespace
@@ -137,6 +164,11 @@ Tensor randomNormal(ir::ElemType dtype, std::vector<int64_t> shape, uint64_t see
   else
     fillNormal(out.data<double>(), out.numel(), seed, stream, counter);
   return out;
+}
+
+void fillNormalF32(float *out, int64_t n, uint64_t seed, uint64_t stream, uint64_t counter,
+                   float scale) {
+  fillNormalF32Scaled(out, n, seed, stream, counter, scale);
 }
 
 Tensor randomBernoulli(const Tensor &p, uint64_t seed, uint64_t stream, uint64_t counter) {

@@ -386,6 +386,40 @@ template <class B> std::array<typename B::F64, 2> sincos2pi_f64(B &b, typename B
   return {sinv, cosv};
 }
 
+// ---- sin and cos of 2*pi*u in f32 ----------------------------------------------
+// The f32 Box-Muller's angle, reduced like sincos2pi_f64 (exact reduction of
+// u, not of 2*pi*u):
+// 1. x = 4u (exact); k = rint(x) by the shifter trick (1.5*2^23, valid for
+//    |x| < 2^22); r = x - kf, exact, in [-1/2, 1/2]; theta = r * pi/2 (the
+//    f32 nearest pi/2, one rounding), in [-pi/4, pi/4].
+// 2. Cephes sinf/cosf minimax polynomials on [-pi/4, pi/4], z = theta^2:
+//    sin = ((S(z) * z) * theta) + theta, cos = ((C(z) * z) * z - z/2) + 1.
+// 3. The quadrant k mod 4 selects and negates as in sincos2pi_f64.
+// Valid for |u| < 2^20; NaN -> NaN. Measured max error: docs/runtime-core.md.
+template <class B> std::array<typename B::F32, 2> sincos2pi_f32(B &b, typename B::F32 u) {
+  using F = typename B::F32;
+  using I = typename B::I32;
+  F x = b.mul(u, b.f32(4.0f));
+  const F shifter = b.f32(0x1.8p23f);
+  F t = b.add(x, shifter);
+  F kf = b.sub(t, shifter);
+  I q = b.iand(b.isub(b.bits(t), b.bits(shifter)), b.i32(3));
+  F r = b.sub(x, kf);
+  F th = b.mul(r, b.f32(1.57079637f));
+  F z = b.mul(th, th);
+  static constexpr float kS[] = {-1.9515295891e-4f, 8.3321608736e-3f, -1.6666654611e-1f};
+  static constexpr float kC[] = {2.443315711809948e-5f, -1.388731625493765e-3f,
+                                 4.166664568298827e-2f};
+  F sn = b.add(b.mul(b.mul(detail::hornerF32(b, z, kS), z), th), th);
+  F cs = b.mul(b.mul(detail::hornerF32(b, z, kC), z), z);
+  cs = b.sub(cs, b.mul(z, b.f32(0.5f)));
+  cs = b.add(cs, b.f32(1.0f));
+  auto q1 = b.ieq(q, b.i32(1)), q2 = b.ieq(q, b.i32(2)), q3 = b.ieq(q, b.i32(3));
+  F sinv = b.select(q1, cs, b.select(q2, b.neg(sn), b.select(q3, b.neg(cs), sn)));
+  F cosv = b.select(q1, b.neg(sn), b.select(q2, b.neg(cs), b.select(q3, sn, cs)));
+  return {sinv, cosv};
+}
+
 // ---- Philox4x32-10 and the uniform mappings -----------------------------------
 // runtime/Philox.h documents how kiln numbers its draws (key, counter, which
 // words an element uses); these are the arithmetic parts.
@@ -447,6 +481,25 @@ std::array<typename B::F64, 2> normal_pair_f64(B &b, typename B::I32 w0, typenam
   F u2 = uniform_f64_from_words(b, w2, w3);
   F r = b.sqrt(b.mul(b.f64(-2.0), log_f64(b, u1)));
   auto sc = sincos2pi_f64(b, u2);
+  return {b.mul(r, sc[1]), b.mul(r, sc[0])};
+}
+
+/// The f32 Box-Muller pair of two Philox words (wa, wb), computed in f32:
+///   u1 = sitofp(wa >> 1) * 2^-31 + 2^-32  in (0, 1]  (31 bits: the smallest
+///        u1 is 2^-32, so |z| reaches sqrt(64 ln 2) = 6.66, and small u1 are
+///        resolved finely, where the tail comes from; the int -> float
+///        conversion and the add each round to nearest)
+///   u2 = (wb >> 8) * 2^-24                 in [0, 1)
+///   r  = sqrt(-2 * log_f32(u1)),  returns {r * cos(2 pi u2), r * sin(2 pi u2)}
+/// with log_f32 and sincos2pi_f32 above. log_f32(u1) <= 0 for every u1 <= 1
+/// (tested over all floats in [0.5, 1]), so the sqrt never sees a negative.
+template <class B>
+std::array<typename B::F32, 2> normal_pair_f32(B &b, typename B::I32 wa, typename B::I32 wb) {
+  using F = typename B::F32;
+  F u1 = b.add(b.mul(b.sitofp32(b.lshr(wa, 1)), b.f32(0x1p-31f)), b.f32(0x1p-32f));
+  F u2 = uniform_f32_from_word(b, wb);
+  F r = b.sqrt(b.mul(b.f32(-2.0f), log_f32(b, u1)));
+  auto sc = sincos2pi_f32(b, u2);
   return {b.mul(r, sc[1]), b.mul(r, sc[0])};
 }
 

@@ -24,13 +24,22 @@
 //   uniform f32 at o : block o/4, word o%4, (w >> 8) * 2^-24       in [0, 1)
 //   uniform f64 at o : block o/2, words 2(o%2) (low) and 2(o%2)+1 (high),
 //                      (u64 >> 11) * 2^-53                          in [0, 1)
-//   normal at o      : Box-Muller on block o/2 with the two f64 uniforms
+//   normal f32 at o  : f32 Box-Muller (mathgen::normal_pair_f32) on block
+//                      o/4, pair (o%4)/2 = words (wa, wb) = (0, 1) or
+//                      (2, 3): u1 = sitofp(wa >> 1) * 2^-31 + 2^-32 in
+//                      (0, 1], u2 = (wb >> 8) * 2^-24 in [0, 1),
+//                      r = sqrt(-2 log(u1)), o even -> r*cos(2 pi u2),
+//                      o odd -> r*sin(2 pi u2), every step in f32 with
+//                      kiln's log_f32 and sincos2pi_f32 (four normals a
+//                      block; until 2026-12-04 f32 normals were the f64
+//                      ones below rounded)
+//   normal f64 at o  : Box-Muller on block o/2 with the two f64 uniforms
 //                      u1 = 1 - U(words 0,1) in (0, 1], u2 = U(words 2,3):
 //                      r = sqrt(-2 log(u1)), o even -> r*cos(2 pi u2),
-//                      o odd -> r*sin(2 pi u2), with kiln's own log and
-//                      sincos2pi (MathGen.h: no libm, so the same bits on
-//                      every machine and in compiled kernels); computed in
-//                      f64, f32 normals are the f64 ones rounded
+//                      o odd -> r*sin(2 pi u2), in f64 with kiln's own log
+//                      and sincos2pi_f64
+//   (MathGen.h: no libm, so the same bits on every machine and in compiled
+//   kernels)
 //   bernoulli(p) at o: (uniform of p's type at o) < p ? 1 : 0
 #pragma once
 
@@ -99,6 +108,22 @@ inline std::array<double, 2> normalPair(uint64_t seed, uint64_t stream, uint64_t
 /// Standard normal (f64) at element offset `o` of (seed, stream).
 inline double normalF64(uint64_t seed, uint64_t stream, uint64_t o) {
   return normalPair(seed, stream, o / 2)[o % 2];
+}
+
+/// The four f32 normals of block `blk` (elements 4*blk .. 4*blk+3).
+inline std::array<float, 4> normalQuadF32(uint64_t seed, uint64_t stream, uint64_t blk) {
+  Counter w = block(seed, stream, blk);
+  mathgen::ScalarEval b;
+  std::array<float, 2> lo = mathgen::normal_pair_f32(b, int32_t(w[0]), int32_t(w[1]));
+  std::array<float, 2> hi = mathgen::normal_pair_f32(b, int32_t(w[2]), int32_t(w[3]));
+  return {lo[0], lo[1], hi[0], hi[1]};
+}
+/// Standard normal (f32) at element offset `o` of (seed, stream).
+inline float normalF32(uint64_t seed, uint64_t stream, uint64_t o) {
+  Counter w = block(seed, stream, o / 4);
+  unsigned j = unsigned(o % 4) & 2u;
+  mathgen::ScalarEval b;
+  return mathgen::normal_pair_f32(b, int32_t(w[j]), int32_t(w[j + 1]))[o % 2];
 }
 
 } // namespace kiln::runtime::philox

@@ -127,11 +127,65 @@ void BM_TriadHost(benchmark::State &state) {
   state.SetLabel(kiln::bench::hostReferenceIsa());
 }
 
+// f32 normals inside a fused kernel, z + a: the compiled Box-Muller
+// (codegen's normalF32Lanes, one pair evaluation per two lanes) against the
+// interpreter's random kernel plus an add, same draws (docs/performance.md,
+// "Random tensor initialization").
+void BM_NormalJit(benchmark::State &state) {
+  const int64_t n = state.range(0);
+  Tensor in[1] = {input(n, 1)};
+  std::string t = "f32[" + std::to_string(n) + "]";
+  std::string text = "module @m {\n  func @main() {\n"
+                     "    %a = random_uniform {seed = 1, stream = 1} : " + t + "\n"
+                     "    %r = fused @k0(%a) : " + t + " {\n"
+                     "    ^bb0(%x: " + t + "):\n"
+                     "      %z = random_normal {seed = 1, stream = 3} : " + t + "\n"
+                     "      %w = add %z, %x : " + t + "\n"
+                     "      yield %w\n    }\n  }\n}\n";
+  kiln::ir::SourceManager sm;
+  kiln::ir::DiagnosticEngine diag(&sm);
+  auto module = kiln::ir::parseModule(text, "normal.kir", sm, diag);
+  kiln::codegen::KernelCompiler::Options opts;
+  opts.diskCache = false;
+  auto jit = std::move(*kiln::codegen::JitExecutor::create(opts));
+  int32_t id = -1;
+  module->op().walk([&](kiln::ir::Operation &op) {
+    if (op.is(kiln::ir::OpKind::Fused))
+      id = jit->prepare(op);
+  });
+  std::vector<Tensor> out;
+  std::vector<uint64_t> rng(1, 0);
+  if (id < 0 || !jit->run(id, in, out, rng)) {
+    state.SkipWithError("the normal kernel was not compiled");
+    return;
+  }
+  for (auto _ : state) {
+    out.clear();
+    rng[0] = 0;
+    jit->run(id, in, out, rng);
+    benchmark::DoNotOptimize(out[0].raw());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * n * int64_t(sizeof(float)));
+}
+
+void BM_NormalInterpreted(benchmark::State &state) {
+  const int64_t n = state.range(0);
+  Tensor a = input(n, 1);
+  for (auto _ : state) {
+    Tensor z = kernels::randomNormal(ElemType::F32, {n}, 1, 3, 0);
+    Tensor out = kernels::binary(kernels::BinaryOp::Add, z, a).value;
+    benchmark::DoNotOptimize(out.raw());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * n * int64_t(sizeof(float)));
+}
+
 #define SIZES Arg(64 << 10)->Arg(1 << 20)->Arg(16 << 20)->Unit(benchmark::kMicrosecond)->UseRealTime()
 BENCHMARK(BM_ChainJit)->SIZES;
 BENCHMARK(BM_ChainInterpreted)->SIZES;
 BENCHMARK(BM_ChainEigenHost)->SIZES;
 BENCHMARK(BM_TriadHost)->SIZES;
+BENCHMARK(BM_NormalJit)->SIZES;
+BENCHMARK(BM_NormalInterpreted)->SIZES;
 
 } // namespace
 

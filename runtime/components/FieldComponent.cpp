@@ -3,6 +3,7 @@
 #include "runtime/components/FieldComponent.h"
 
 #include "ir/Support.h"
+#include "runtime/Kernels.h"
 #include "runtime/Philox.h"
 #include "runtime/components/Config.h"
 
@@ -116,6 +117,11 @@ int64_t product(const std::vector<int64_t> &shape) {
 
 Tensor randomNormal(ir::ElemType dtype, std::vector<int64_t> shape, uint64_t seed,
                     uint64_t stream, double scale) {
+  if (dtype == ElemType::F32) { // the runtime's f32 draws, straight into the tensor
+    Tensor t = Tensor::empty(dtype, std::move(shape));
+    kernels::fillNormalF32(t.data<float>(), t.numel(), seed, stream, 0, float(scale));
+    return t;
+  }
   std::vector<double> v(static_cast<size_t>(product(shape)));
   for (size_t i = 0; i < v.size(); i += 2) {
     std::array<double, 2> pair = philox::normalPair(seed, stream, i / 2);

@@ -66,7 +66,9 @@ std::string kernelText(const std::string &typeName, const ir::MethodSchema &meth
                        const std::string &body);
 
 /// scale * N(0, 1) draws from Philox stream (seed, stream), element i at
-/// offset i (computed in f64, then rounded to dtype).
+/// offset i: for f32, float(scale) times the f32 normal (runtime/Philox.h),
+/// one f32 multiply; for other dtypes the f64 normal times scale in f64,
+/// rounded to dtype.
 Tensor randomNormal(ir::ElemType dtype, std::vector<int64_t> shape, uint64_t seed,
                     uint64_t stream, double scale);
 /// low + (high - low) * U[0, 1) draws, as randomNormal.

@@ -3,6 +3,7 @@
 // results of the ScalarEval instantiation the interpreter runs, lane by lane.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdio>
@@ -158,6 +159,10 @@ TEST(MathGen, CheckedEvaluatorMatchesScalar) {
                          [](auto &b, auto x) { return mathgen::sincos2pi_f64(b, x)[0]; });
   expectSameBits<double>("cos2pi_f64",
                          [](auto &b, auto x) { return mathgen::sincos2pi_f64(b, x)[1]; });
+  expectSameBits<float>("sin2pi_f32",
+                        [](auto &b, auto x) { return mathgen::sincos2pi_f32(b, x)[0]; });
+  expectSameBits<float>("cos2pi_f32",
+                        [](auto &b, auto x) { return mathgen::sincos2pi_f32(b, x)[1]; });
 }
 
 /// Ulps between two floats (same sign, finite), by their ordered bit patterns.
@@ -254,6 +259,51 @@ TEST(MathGen, SinCos2PiIsWithinTwoUlpsOfLibmOnUniforms) {
   EXPECT_TRUE(std::isnan(mathgen::sincos2pi_f64(s, NAN)[0]));
 }
 
+TEST(MathGen, SinCos2PiF32IsWithinTwoUlpsOnUniforms) {
+  // Over every f32 uniform u2 the f32 Box-Muller can get ((w >> 8) * 2^-24,
+  // all 2^24 of them), against libm's double sin/cos of 2*pi*u rounded to
+  // float, in ulps of max(|sin|, |cos|) as for sincos2pi_f64.
+  ScalarEval s;
+  double worstSin = 0, worstCos = 0;
+  for (uint32_t k = 0; k < (1u << 24); ++k) {
+    float u = float(k) * 0x1p-24f;
+    auto sc = mathgen::sincos2pi_f32(s, u);
+    long double t = 6.283185307179586476925286766559L * (long double)u;
+    float wantS = float(std::sin(t)), wantC = float(std::cos(t));
+    float scale = std::max(std::fabs(wantS), std::fabs(wantC));
+    double ulp = double(std::nextafter(scale, INFINITY) - scale);
+    worstSin = std::max(worstSin, std::fabs(double(sc[0]) - double(wantS)) / ulp);
+    worstCos = std::max(worstCos, std::fabs(double(sc[1]) - double(wantC)) / ulp);
+  }
+  std::printf("sincos2pi_f32: max error %.2f / %.2f ulp (sin / cos, of max(|sin|, |cos|))\n",
+              worstSin, worstCos);
+  EXPECT_LE(worstSin, 2.0);
+  EXPECT_LE(worstCos, 2.0);
+  EXPECT_EQ(mathgen::sincos2pi_f32(s, 0.0f)[0], 0.0f);
+  EXPECT_EQ(mathgen::sincos2pi_f32(s, 0.0f)[1], 1.0f);
+  EXPECT_EQ(mathgen::sincos2pi_f32(s, 0.25f)[0], 1.0f);
+  EXPECT_EQ(mathgen::sincos2pi_f32(s, 0.5f)[1], -1.0f);
+  EXPECT_EQ(mathgen::sincos2pi_f32(s, 0.75f)[0], -1.0f);
+  EXPECT_TRUE(std::isnan(mathgen::sincos2pi_f32(s, NAN)[0]));
+}
+
+TEST(MathGen, NormalPairF32SeesOnlyNonPositiveLogs) {
+  // normal_pair_f32 takes sqrt(-2 log(u1)) for u1 in [2^-32, 1]: log_f32 must
+  // be <= 0 on every float there (all of [0.5, 1] checked; below 0.5 the
+  // exponent term alone is <= -ln 2), and the extreme words give the
+  // documented extremes.
+  ScalarEval s;
+  for (float x = 0.5f; x <= 1.0f; x = std::nextafter(x, 2.0f))
+    ASSERT_LE(mathgen::log_f32(s, x), 0.0f) << x;
+  EXPECT_EQ(mathgen::log_f32(s, 1.0f), 0.0f);
+  auto top = mathgen::normal_pair_f32(s, int32_t(0xffffffffu), 0); // u1 = 1, u2 = 0
+  EXPECT_EQ(top[0], 0.0f);
+  EXPECT_EQ(top[1], 0.0f);
+  auto low = mathgen::normal_pair_f32(s, 1, 0); // u1 = 2^-32 (the smallest), u2 = 0
+  EXPECT_NEAR(low[0], std::sqrt(64 * std::log(2.0)), 1e-5);
+  EXPECT_EQ(low[1], 0.0f);
+}
+
 TEST(MathGen, PhiloxAndUniformsMatchScalar) {
   std::mt19937 g(3);
   for (int iter = 0; iter < 200; ++iter) {
@@ -267,6 +317,8 @@ TEST(MathGen, PhiloxAndUniformsMatchScalar) {
                                       CheckedEval::ofI32(w[4]), CheckedEval::ofI32(w[5]));
     Val uf = mathgen::uniform_f32_from_word(c, out[0]);
     Val ud = mathgen::uniform_f64_from_words(c, out[1], out[2]);
+    auto nf = mathgen::normal_pair_f32(c, out[1], out[3]);
+    auto nd = mathgen::normal_pair_f64(c, out[0], out[1], out[2], out[3]);
     for (int l = 0; l < kLanes; ++l) {
       ScalarEval s;
       auto want = mathgen::philox4x32_10(s, w[0][l], w[1][l], w[2][l], w[3][l], w[4][l], w[5][l]);
@@ -276,6 +328,14 @@ TEST(MathGen, PhiloxAndUniformsMatchScalar) {
                 std::bit_cast<uint32_t>(mathgen::uniform_f32_from_word(s, want[0])));
       EXPECT_EQ(std::bit_cast<uint64_t>(CheckedEval::get<double>(ud, l)),
                 std::bit_cast<uint64_t>(mathgen::uniform_f64_from_words(s, want[1], want[2])));
+      auto wantNf = mathgen::normal_pair_f32(s, want[1], want[3]);
+      auto wantNd = mathgen::normal_pair_f64(s, want[0], want[1], want[2], want[3]);
+      for (int j = 0; j < 2; ++j) {
+        EXPECT_EQ(std::bit_cast<uint32_t>(CheckedEval::get<float>(nf[size_t(j)], l)),
+                  std::bit_cast<uint32_t>(wantNf[size_t(j)]));
+        EXPECT_EQ(std::bit_cast<uint64_t>(CheckedEval::get<double>(nd[size_t(j)], l)),
+                  std::bit_cast<uint64_t>(wantNd[size_t(j)]));
+      }
     }
   }
 }
