@@ -16,6 +16,8 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/MDBuilder.h"
+#include "llvm/IR/IntrinsicsX86.h"
+#include "llvm/TargetParser/Triple.h"
 #include "runtime/MathGen.h"
 
 namespace kiln::codegen {
@@ -89,6 +91,11 @@ typename B::F64 normalF64At(B &b, typename B::I64 seed, typename B::I64 stream,
 
 /// Elements of work per parallel task: ~100 µs of elementwise math.
 constexpr int64_t kTaskElems = 64 * 1024;
+/// Bytes of map-nest results from which the nest writes them with streaming
+/// (non-temporal) stores: results this large do not stay in a 32 MiB L3 for
+/// their consumer anyway, and a normal store first reads the line it writes
+/// (16 bytes of traffic per float of sigmoid(2a+b)*a-b instead of 12).
+constexpr int64_t kStreamBytes = int64_t(16) << 20;
 /// The reference's block of the fixed-order sum (runtime/Kernels.h, kReduceBlock).
 constexpr int64_t kSumBlock = 4096;
 /// Interleaved accumulators of the fixed-order sum.
@@ -113,12 +120,13 @@ public:
   }
 
   void emit() {
-    llvm::Function *mapFn = P.matmul ? nullptr : emitMapNest();
+    llvm::Function *mapFn = P.matmul ? nullptr : emitMapNest(false);
+    llvm::Function *streamFn = mapFn && canStream() ? emitMapNest(true) : nullptr;
     std::vector<llvm::Function *> redFns;
     for (size_t r = 0; r < P.results.size(); ++r)
       redFns.push_back(isReduction(P.results[r]) ? emitReductionNest(r) : nullptr);
     llvm::Function *epiFn = P.matmul && needsEpilogue() ? emitEpilogue() : nullptr;
-    emitEntry(mapFn, redFns, epiFn);
+    emitEntry(mapFn, streamFn, redFns, epiFn);
   }
 
 private:
@@ -422,6 +430,16 @@ private:
   void storeAt(Value *base, ElemType e, Value *flatOff, Value *v) {
     v = canonicalNaN(v, e);
     Value *addr = b.CreateGEP(elemTy(e), base, flatOff);
+    if (stream_ && v->getType()->isVectorTy()) {
+      // A full vector of the streaming map nest: its entry checked that
+      // every result buffer is vector-aligned and every row a whole number
+      // of vectors, so this address is aligned (x86 streaming stores of
+      // less alignment would be split into scalar ones).
+      auto *st = b.CreateAlignedStore(v, addr, llvm::Align(T.vectorBits / 8));
+      st->setMetadata(llvm::LLVMContext::MD_nontemporal,
+                      llvm::MDNode::get(ctx_, llvm::ConstantAsMetadata::get(b.getInt32(1))));
+      return;
+    }
     b.CreateAlignedStore(v, addr, llvm::Align(ir::elemTypeSize(e)));
   }
   /// Flat offset of point p in a full-shape (space-shaped) buffer.
@@ -684,10 +702,39 @@ private:
       storeAt(p.env->out[r], P.shapes.at(P.results[r]).elem, off, v);
   }
 
-  llvm::Function *emitMapNest() {
+  /// Whether a streaming copy of the map nest is worth emitting: x86 (its
+  /// sfence ends a task), vectors of at least 4 lanes, and results that may
+  /// reach kStreamBytes (the entry decides at run time for dynamic shapes).
+  bool canStream() const {
+    if (lanes_ < 4 || llvm::Triple(T.triple).getArch() != llvm::Triple::x86_64)
+      return false;
+    int64_t elems = 1;
+    for (const auto &d : P.space) {
+      if (d.size == ir::kDynamic)
+        return true;
+      elems *= d.size;
+    }
+    return elems * resultBytesPerPoint() >= kStreamBytes;
+  }
+  /// Bytes the map nest writes per point of the iteration space.
+  int64_t resultBytesPerPoint() const {
+    int64_t n = 0;
+    for (const ir::Value *r : P.results)
+      if (!isReduction(r))
+        n += int64_t(ir::elemTypeSize(P.shapes.at(r).elem));
+    return n;
+  }
+
+  /// The map nest; `stream` makes its full vectors streaming stores (see
+  /// kStreamBytes), fenced at the end of each call so that whoever waits for
+  /// the task (runtime/JobPool.cpp's done counter) sees them: streaming
+  /// stores are not ordered by x86's usual store ordering.
+  llvm::Function *emitMapNest(bool stream) {
     if (!hasFullResults())
       return nullptr;
-    llvm::Function *fn = makeFunction(sym_ + ".map", b.getVoidTy(), {ptr_, i64_, i64_}, false);
+    stream_ = stream;
+    llvm::Function *fn = makeFunction(sym_ + (stream ? ".map.stream" : ".map"), b.getVoidTy(),
+                                      {ptr_, i64_, i64_}, false);
     b.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
     Env e = loadEnv(fn->getArg(0));
     Tiles t = tiles(e, lanes_);
@@ -712,6 +759,9 @@ private:
         });
       });
     });
+    if (stream)
+      b.CreateCall(llvm::Intrinsic::getDeclaration(&M, llvm::Intrinsic::x86_sse_sfence));
+    stream_ = false;
     b.CreateRetVoid();
     return fn;
   }
@@ -1008,8 +1058,8 @@ private:
 
   // ---- the entry ------------------------------------------------------------------------
 
-  void emitEntry(llvm::Function *mapFn, const std::vector<llvm::Function *> &redFns,
-                 llvm::Function *epi) {
+  void emitEntry(llvm::Function *mapFn, llvm::Function *streamFn,
+                 const std::vector<llvm::Function *> &redFns, llvm::Function *epi) {
     llvm::Function *fn = makeFunction(sym_, b.getInt32Ty(), {ptr_}, true);
     llvm::BasicBlock *entry = llvm::BasicBlock::Create(ctx_, "entry", fn);
     llvm::BasicBlock *decline = llvm::BasicBlock::Create(ctx_, "decline", fn);
@@ -1136,7 +1186,24 @@ private:
     llvm::Function *pfor = runtimeFn("kiln_rt_parallel_for", b.getVoidTy(), {i64_, ptr_, ptr_});
     if (mapFn) {
       Tiles t = tiles(e, lanes_);
-      b.CreateCall(pfor, {t.tasks, mapFn, state});
+      Value *nest = mapFn;
+      if (streamFn) {
+        // Streaming when the results are large, every row is whole vectors
+        // and every result buffer is vector-aligned (BufferPool blocks are
+        // 64-byte aligned, but the check costs nothing).
+        Value *points = b.CreateMul(t.rows, t.inner);
+        Value *ok = b.CreateICmpSGE(b.CreateMul(points, c64(resultBytesPerPoint())),
+                                    c64(kStreamBytes));
+        ok = b.CreateAnd(ok, b.CreateICmpEQ(b.CreateSRem(t.inner, c64(lanes_)), c64(0)));
+        const uint64_t mask = T.vectorBits / 8 - 1;
+        for (size_t r = 0; r < P.results.size(); ++r)
+          if (!isReduction(P.results[r]))
+            ok = b.CreateAnd(ok, b.CreateICmpEQ(b.CreateAnd(b.CreatePtrToInt(e.out[r], i64_),
+                                                            c64(int64_t(mask))),
+                                                c64(0)));
+        nest = b.CreateSelect(ok, streamFn, mapFn);
+      }
+      b.CreateCall(pfor, {t.tasks, nest, state});
     }
     // The runtime GEMM (runtime/Gemm.h) calls the epilogue on each output
     // tile of the last product as soon as it is final, while it is in cache;
@@ -1184,6 +1251,7 @@ private:
   llvm::LLVMContext &ctx_;
   llvm::IRBuilder<> b;
   unsigned lanes_ = 4;
+  bool stream_ = false; // emitting the streaming map nest
   llvm::Type *i64_ = nullptr;
   llvm::PointerType *ptr_ = nullptr;
 };
