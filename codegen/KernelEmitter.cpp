@@ -106,6 +106,7 @@ struct Env {
   std::vector<Value *> in, out, dims, rngBase, seed, stream;
   Value *cbuf = nullptr;  // the (last) matmul's output buffer (M x N, contiguous)
   Value *p1buf = nullptr; // the first of two products (M x N, contiguous)
+  Value *streaming = nullptr; // i1: the map nest streams its stores (kStreamBytes)
 };
 
 class Emitter {
@@ -117,16 +118,16 @@ public:
     i64_ = b.getInt64Ty();
     ptr_ = b.getPtrTy();
     layoutState();
+    streams_ = !P.matmul && canStream();
   }
 
   void emit() {
-    llvm::Function *mapFn = P.matmul ? nullptr : emitMapNest(false);
-    llvm::Function *streamFn = mapFn && canStream() ? emitMapNest(true) : nullptr;
+    llvm::Function *mapFn = P.matmul ? nullptr : emitMapNest();
     std::vector<llvm::Function *> redFns;
     for (size_t r = 0; r < P.results.size(); ++r)
       redFns.push_back(isReduction(P.results[r]) ? emitReductionNest(r) : nullptr);
     llvm::Function *epiFn = P.matmul && needsEpilogue() ? emitEpilogue() : nullptr;
-    emitEntry(mapFn, streamFn, redFns, epiFn);
+    emitEntry(mapFn, redFns, epiFn);
   }
 
 private:
@@ -326,7 +327,8 @@ private:
   // The entry stores operand/result pointers, space dims and random bases in
   // an array of 8-byte slots; nest functions (run on any thread) load them.
 
-  unsigned sIn_ = 0, sOut_ = 0, sDims_ = 0, sRng_ = 0, sKey_ = 0, sC_ = 0, sP1_ = 0, nSlots_ = 0;
+  unsigned sIn_ = 0, sOut_ = 0, sDims_ = 0, sRng_ = 0, sKey_ = 0, sC_ = 0, sP1_ = 0, sStream_ = 0,
+           nSlots_ = 0;
 
   void layoutState() {
     sIn_ = 0;
@@ -336,7 +338,8 @@ private:
     sKey_ = sRng_ + static_cast<unsigned>(P.randomOps.size());
     sC_ = sKey_ + 2 * static_cast<unsigned>(P.numRandomKeys);
     sP1_ = sC_ + 1;
-    nSlots_ = sP1_ + 1;
+    sStream_ = sP1_ + 1;
+    nSlots_ = sStream_ + 1;
   }
   Value *slot(Value *state, unsigned i) { return b.CreateConstGEP1_64(i64_, state, i); }
   void storeEnv(const Env &e, Value *state) {
@@ -354,6 +357,8 @@ private:
     }
     b.CreateStore(e.cbuf ? e.cbuf : llvm::ConstantPointerNull::get(ptr_), slot(state, sC_));
     b.CreateStore(e.p1buf ? e.p1buf : llvm::ConstantPointerNull::get(ptr_), slot(state, sP1_));
+    if (e.streaming)
+      b.CreateStore(b.CreateZExt(e.streaming, i64_), slot(state, sStream_));
   }
   Env loadEnv(Value *state) {
     Env e;
@@ -430,14 +435,28 @@ private:
   void storeAt(Value *base, ElemType e, Value *flatOff, Value *v) {
     v = canonicalNaN(v, e);
     Value *addr = b.CreateGEP(elemTy(e), base, flatOff);
-    if (stream_ && v->getType()->isVectorTy()) {
-      // A full vector of the streaming map nest: its entry checked that
-      // every result buffer is vector-aligned and every row a whole number
-      // of vectors, so this address is aligned (x86 streaming stores of
-      // less alignment would be split into scalar ones).
+    if (mapEnv_ && mapEnv_->streaming && v->getType()->isVectorTy()) {
+      // A full vector of a map nest that may stream: a branch on the
+      // entry's choice (the same for the whole call, so predicted) instead
+      // of a second copy of the nest, which cost ~50% more compile time.
+      // When streaming, the entry checked that every result buffer is
+      // vector-aligned and every row a whole number of vectors, so this
+      // address is aligned (x86 splits less aligned streaming stores into
+      // scalar ones).
+      llvm::Function *fn = b.GetInsertBlock()->getParent();
+      auto *nt = llvm::BasicBlock::Create(ctx_, "stream", fn);
+      auto *plain = llvm::BasicBlock::Create(ctx_, "store", fn);
+      auto *done = llvm::BasicBlock::Create(ctx_, "stored", fn);
+      b.CreateCondBr(mapEnv_->streaming, nt, plain);
+      b.SetInsertPoint(nt);
       auto *st = b.CreateAlignedStore(v, addr, llvm::Align(T.vectorBits / 8));
       st->setMetadata(llvm::LLVMContext::MD_nontemporal,
                       llvm::MDNode::get(ctx_, llvm::ConstantAsMetadata::get(b.getInt32(1))));
+      b.CreateBr(done);
+      b.SetInsertPoint(plain);
+      b.CreateAlignedStore(v, addr, llvm::Align(ir::elemTypeSize(e)));
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
       return;
     }
     b.CreateAlignedStore(v, addr, llvm::Align(ir::elemTypeSize(e)));
@@ -702,9 +721,9 @@ private:
       storeAt(p.env->out[r], P.shapes.at(P.results[r]).elem, off, v);
   }
 
-  /// Whether a streaming copy of the map nest is worth emitting: x86 (its
-  /// sfence ends a task), vectors of at least 4 lanes, and results that may
-  /// reach kStreamBytes (the entry decides at run time for dynamic shapes).
+  /// Whether the map nest may stream its stores: x86 (its sfence ends a
+  /// task), vectors of at least 4 lanes, and results that may reach
+  /// kStreamBytes (the entry decides at run time).
   bool canStream() const {
     if (lanes_ < 4 || llvm::Triple(T.triple).getArch() != llvm::Triple::x86_64)
       return false;
@@ -725,18 +744,19 @@ private:
     return n;
   }
 
-  /// The map nest; `stream` makes its full vectors streaming stores (see
-  /// kStreamBytes), fenced at the end of each call so that whoever waits for
-  /// the task (runtime/JobPool.cpp's done counter) sees them: streaming
-  /// stores are not ordered by x86's usual store ordering.
-  llvm::Function *emitMapNest(bool stream) {
+  /// The map nest. When the entry chose to stream (see kStreamBytes), its
+  /// full vectors are streaming stores, fenced at the end of each call so
+  /// that whoever waits for the task (runtime/JobPool.cpp's done counter)
+  /// sees them: x86's usual store ordering does not cover them.
+  llvm::Function *emitMapNest() {
     if (!hasFullResults())
       return nullptr;
-    stream_ = stream;
-    llvm::Function *fn = makeFunction(sym_ + (stream ? ".map.stream" : ".map"), b.getVoidTy(),
-                                      {ptr_, i64_, i64_}, false);
+    llvm::Function *fn = makeFunction(sym_ + ".map", b.getVoidTy(), {ptr_, i64_, i64_}, false);
     b.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
     Env e = loadEnv(fn->getArg(0));
+    if (streams_)
+      e.streaming = b.CreateICmpNE(b.CreateLoad(i64_, slot(fn->getArg(0), sStream_)), c64(0));
+    mapEnv_ = &e;
     Tiles t = tiles(e, lanes_);
     loop(fn->getArg(1), fn->getArg(2), c64(1), [&](Value *task) {
       Value *rb = b.CreateSDiv(task, t.colBlocks), *cb = b.CreateSRem(task, t.colBlocks);
@@ -759,9 +779,16 @@ private:
         });
       });
     });
-    if (stream)
+    mapEnv_ = nullptr;
+    if (e.streaming) {
+      auto *fence = llvm::BasicBlock::Create(ctx_, "fence", fn);
+      auto *ret = llvm::BasicBlock::Create(ctx_, "ret", fn);
+      b.CreateCondBr(e.streaming, fence, ret);
+      b.SetInsertPoint(fence);
       b.CreateCall(llvm::Intrinsic::getDeclaration(&M, llvm::Intrinsic::x86_sse_sfence));
-    stream_ = false;
+      b.CreateBr(ret);
+      b.SetInsertPoint(ret);
+    }
     b.CreateRetVoid();
     return fn;
   }
@@ -1058,8 +1085,8 @@ private:
 
   // ---- the entry ------------------------------------------------------------------------
 
-  void emitEntry(llvm::Function *mapFn, llvm::Function *streamFn,
-                 const std::vector<llvm::Function *> &redFns, llvm::Function *epi) {
+  void emitEntry(llvm::Function *mapFn, const std::vector<llvm::Function *> &redFns,
+                 llvm::Function *epi) {
     llvm::Function *fn = makeFunction(sym_, b.getInt32Ty(), {ptr_}, true);
     llvm::BasicBlock *entry = llvm::BasicBlock::Create(ctx_, "entry", fn);
     llvm::BasicBlock *decline = llvm::BasicBlock::Create(ctx_, "decline", fn);
@@ -1181,29 +1208,29 @@ private:
       counter[size_t(key)] = b.CreateAdd(counter[size_t(key)], n);
     }
 
+    if (mapFn && streams_) {
+      // Streaming when the results are large, every row is whole vectors
+      // and every result buffer is vector-aligned (BufferPool blocks are
+      // 64-byte aligned, but the check costs nothing).
+      Tiles t = tiles(e, lanes_);
+      Value *points = b.CreateMul(t.rows, t.inner);
+      Value *ok = b.CreateICmpSGE(b.CreateMul(points, c64(resultBytesPerPoint())),
+                                  c64(kStreamBytes));
+      ok = b.CreateAnd(ok, b.CreateICmpEQ(b.CreateSRem(t.inner, c64(lanes_)), c64(0)));
+      const int64_t mask = int64_t(T.vectorBits / 8 - 1);
+      for (size_t r = 0; r < P.results.size(); ++r)
+        if (!isReduction(P.results[r]))
+          ok = b.CreateAnd(ok, b.CreateICmpEQ(b.CreateAnd(b.CreatePtrToInt(e.out[r], i64_),
+                                                          c64(mask)),
+                                              c64(0)));
+      e.streaming = ok;
+    }
     Value *state = b.CreateAlloca(i64_, c64(nSlots_), "state");
     storeEnv(e, state);
     llvm::Function *pfor = runtimeFn("kiln_rt_parallel_for", b.getVoidTy(), {i64_, ptr_, ptr_});
     if (mapFn) {
       Tiles t = tiles(e, lanes_);
-      Value *nest = mapFn;
-      if (streamFn) {
-        // Streaming when the results are large, every row is whole vectors
-        // and every result buffer is vector-aligned (BufferPool blocks are
-        // 64-byte aligned, but the check costs nothing).
-        Value *points = b.CreateMul(t.rows, t.inner);
-        Value *ok = b.CreateICmpSGE(b.CreateMul(points, c64(resultBytesPerPoint())),
-                                    c64(kStreamBytes));
-        ok = b.CreateAnd(ok, b.CreateICmpEQ(b.CreateSRem(t.inner, c64(lanes_)), c64(0)));
-        const uint64_t mask = T.vectorBits / 8 - 1;
-        for (size_t r = 0; r < P.results.size(); ++r)
-          if (!isReduction(P.results[r]))
-            ok = b.CreateAnd(ok, b.CreateICmpEQ(b.CreateAnd(b.CreatePtrToInt(e.out[r], i64_),
-                                                            c64(int64_t(mask))),
-                                                c64(0)));
-        nest = b.CreateSelect(ok, streamFn, mapFn);
-      }
-      b.CreateCall(pfor, {t.tasks, nest, state});
+      b.CreateCall(pfor, {t.tasks, mapFn, state});
     }
     // The runtime GEMM (runtime/Gemm.h) calls the epilogue on each output
     // tile of the last product as soon as it is final, while it is in cache;
@@ -1251,7 +1278,8 @@ private:
   llvm::LLVMContext &ctx_;
   llvm::IRBuilder<> b;
   unsigned lanes_ = 4;
-  bool stream_ = false; // emitting the streaming map nest
+  bool streams_ = false;   // the map nest may stream (canStream)
+  const Env *mapEnv_ = nullptr; // while emitting the map nest
   llvm::Type *i64_ = nullptr;
   llvm::PointerType *ptr_ = nullptr;
 };
