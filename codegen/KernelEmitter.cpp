@@ -94,7 +94,10 @@ constexpr int64_t kTaskElems = 64 * 1024;
 /// Bytes of map-nest results from which the nest writes them with streaming
 /// (non-temporal) stores: results this large do not stay in a 32 MiB L3 for
 /// their consumer anyway, and a normal store first reads the line it writes
-/// (16 bytes of traffic per float of sigmoid(2a+b)*a-b instead of 12).
+/// (16 bytes of traffic per float of a + 3b instead of 12). Only for nests
+/// without MathGen functions or random draws: those run from memory at their
+/// in-cache speed (compute-bound), and there streaming stores measured ~6%
+/// slower (docs/performance.md, "Elementwise chain").
 constexpr int64_t kStreamBytes = int64_t(16) << 20;
 /// The reference's block of the fixed-order sum (runtime/Kernels.h, kReduceBlock).
 constexpr int64_t kSumBlock = 4096;
@@ -722,11 +725,16 @@ private:
   }
 
   /// Whether the map nest may stream its stores: x86 (its sfence ends a
-  /// task), vectors of at least 4 lanes, and results that may reach
-  /// kStreamBytes (the entry decides at run time).
+  /// task), vectors of at least 4 lanes, a memory-bound body (kStreamBytes)
+  /// and results that may reach kStreamBytes (the entry decides at run time).
   bool canStream() const {
-    if (lanes_ < 4 || llvm::Triple(T.triple).getArch() != llvm::Triple::x86_64)
+    if (lanes_ < 4 || llvm::Triple(T.triple).getArch() != llvm::Triple::x86_64 ||
+        !P.randomOps.empty())
       return false;
+    for (const ir::Operation *op : P.members)
+      if (op->is(OpKind::Exp) || op->is(OpKind::Log) || op->is(OpKind::Tanh) ||
+          op->is(OpKind::Sigmoid) || op->is(OpKind::Pow))
+        return false;
     int64_t elems = 1;
     for (const auto &d : P.space) {
       if (d.size == ir::kDynamic)

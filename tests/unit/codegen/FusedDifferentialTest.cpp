@@ -155,10 +155,10 @@ TEST(FusedDifferentialBig, TwoThreadsEqualOneThread) {
   }
 }
 
-/// sigmoid(2a+b)*a-b and a*b over `space` (written with `?` in dimension 0
-/// when `dynamic`), inputs spread over [-100, 100] so that sigmoid
-/// saturates and produces denormals, as in FusedBench.cpp.
-std::string largeChain(const std::vector<int64_t> &space, bool dynamic) {
+/// (2a+b)*a-b, or sigmoid(2a+b)*a-b when `math`, and a*b over `space`
+/// (written with `?` in dimension 0 when `dynamic`), inputs spread over
+/// [-100, 100] so that sigmoid saturates and produces denormals.
+std::string largeChain(const std::vector<int64_t> &space, bool dynamic, bool math) {
   std::string st = "f32[", sf = "[";
   for (size_t d = 0; d < space.size(); ++d) {
     st += (d ? ", " : "") + std::to_string(space[d]);
@@ -187,7 +187,7 @@ std::string largeChain(const std::vector<int64_t> &space, bool dynamic) {
          "      %two = constant 2.0 : f32\n"
          "      %t = mul %two, %x : " + t + "\n"
          "      %u = add %t, %y : " + t + "\n"
-         "      %s = sigmoid %u : " + t + "\n"
+         "      %s = " + (math ? "sigmoid" : "neg") + " %u : " + t + "\n"
          "      %v = mul %s, %x : " + t + "\n"
          "      %w = sub %v, %y : " + t + "\n"
          "      %p = mul %x, %y : " + t + "\n"
@@ -201,24 +201,27 @@ std::string largeChain(const std::vector<int64_t> &space, bool dynamic) {
 }
 
 // Results of 16 MiB and more are written with streaming stores
-// (KernelEmitter.cpp, kStreamBytes) when every row is whole vectors; the
-// values must not change, on 1 or 2 threads, static or dynamic shapes, and
-// rows that are not whole vectors take the ordinary nest.
+// (KernelEmitter.cpp, kStreamBytes) when every row is whole vectors and the
+// body has no MathGen function; the values must not change, on 1 or 2
+// threads, static or dynamic shapes, and rows that are not whole vectors
+// take the ordinary stores.
 TEST(FusedDifferentialBig, StreamingStoresEqualInterpreted) {
   auto jit = makeJit();
   ASSERT_TRUE(jit);
   runtime::Registry reg = runtime::Registry::withBuiltins();
   struct Case {
     std::vector<int64_t> space;
-    bool dynamic;
+    bool dynamic, math;
   };
-  // 2 x 4 MiB of results per point set: 2M points stream, so do 1024 x 2048;
-  // 1021 x 2053 is above the threshold but its rows are not whole vectors.
-  const Case cases[] = {{{1 << 21}, false}, {{1024, 2048}, true}, {{1021, 2053}, false},
-                        {{1 << 20}, false}};
+  // Two f32 results: 2M points (16 MiB) stream, so do 1024 x 2048; 1021 x
+  // 2053 is above the threshold but its rows are not whole vectors; 1M
+  // points are below it; the sigmoid chain does not stream.
+  const Case cases[] = {{{1 << 21}, false, false}, {{1024, 2048}, true, false},
+                        {{1021, 2053}, false, false}, {{1 << 20}, false, false},
+                        {{1 << 21}, false, true}};
   uint64_t seed = 0;
   for (const Case &c : cases) {
-    testing::GeneratedCase gc{largeChain(c.space, c.dynamic), true, false};
+    testing::GeneratedCase gc{largeChain(c.space, c.dynamic, c.math), true, false};
     for (int threads : {1, 2}) {
       checkCase(++seed, gc, *jit, reg, 1, threads);
       if (::testing::Test::HasFailure())
