@@ -16,6 +16,8 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/MDBuilder.h"
+#include "llvm/IR/IntrinsicsX86.h"
+#include "llvm/TargetParser/Triple.h"
 #include "runtime/MathGen.h"
 
 namespace kiln::codegen {
@@ -113,6 +115,14 @@ std::array<typename B::F32, 2> normalPairF32At(B &b, typename B::I64 seed, typen
 
 /// Elements of work per parallel task: ~100 µs of elementwise math.
 constexpr int64_t kTaskElems = 64 * 1024;
+/// Bytes of map-nest results from which the nest writes them with streaming
+/// (non-temporal) stores: results this large do not stay in a 32 MiB L3 for
+/// their consumer anyway, and a normal store first reads the line it writes
+/// (16 bytes of traffic per float of a + 3b instead of 12). Only for nests
+/// without MathGen functions or random draws: those run from memory at their
+/// in-cache speed (compute-bound), and there streaming stores measured ~6%
+/// slower (docs/performance.md, "Elementwise chain").
+constexpr int64_t kStreamBytes = int64_t(16) << 20;
 /// The reference's block of the fixed-order sum (runtime/Kernels.h, kReduceBlock).
 constexpr int64_t kSumBlock = 4096;
 /// Interleaved accumulators of the fixed-order sum.
@@ -123,6 +133,7 @@ struct Env {
   std::vector<Value *> in, out, dims, rngBase, seed, stream;
   Value *cbuf = nullptr;  // the (last) matmul's output buffer (M x N, contiguous)
   Value *p1buf = nullptr; // the first of two products (M x N, contiguous)
+  Value *streaming = nullptr; // i1: the map nest streams its stores (kStreamBytes)
 };
 
 class Emitter {
@@ -134,6 +145,7 @@ public:
     i64_ = b.getInt64Ty();
     ptr_ = b.getPtrTy();
     layoutState();
+    streams_ = !P.matmul && canStream();
   }
 
   void emit() {
@@ -342,7 +354,8 @@ private:
   // The entry stores operand/result pointers, space dims and random bases in
   // an array of 8-byte slots; nest functions (run on any thread) load them.
 
-  unsigned sIn_ = 0, sOut_ = 0, sDims_ = 0, sRng_ = 0, sKey_ = 0, sC_ = 0, sP1_ = 0, nSlots_ = 0;
+  unsigned sIn_ = 0, sOut_ = 0, sDims_ = 0, sRng_ = 0, sKey_ = 0, sC_ = 0, sP1_ = 0, sStream_ = 0,
+           nSlots_ = 0;
 
   void layoutState() {
     sIn_ = 0;
@@ -352,7 +365,8 @@ private:
     sKey_ = sRng_ + static_cast<unsigned>(P.randomOps.size());
     sC_ = sKey_ + 2 * static_cast<unsigned>(P.numRandomKeys);
     sP1_ = sC_ + 1;
-    nSlots_ = sP1_ + 1;
+    sStream_ = sP1_ + 1;
+    nSlots_ = sStream_ + 1;
   }
   Value *slot(Value *state, unsigned i) { return b.CreateConstGEP1_64(i64_, state, i); }
   void storeEnv(const Env &e, Value *state) {
@@ -370,6 +384,8 @@ private:
     }
     b.CreateStore(e.cbuf ? e.cbuf : llvm::ConstantPointerNull::get(ptr_), slot(state, sC_));
     b.CreateStore(e.p1buf ? e.p1buf : llvm::ConstantPointerNull::get(ptr_), slot(state, sP1_));
+    if (e.streaming)
+      b.CreateStore(b.CreateZExt(e.streaming, i64_), slot(state, sStream_));
   }
   Env loadEnv(Value *state) {
     Env e;
@@ -446,6 +462,30 @@ private:
   void storeAt(Value *base, ElemType e, Value *flatOff, Value *v) {
     v = canonicalNaN(v, e);
     Value *addr = b.CreateGEP(elemTy(e), base, flatOff);
+    if (mapEnv_ && mapEnv_->streaming && v->getType()->isVectorTy()) {
+      // A full vector of a map nest that may stream: a branch on the
+      // entry's choice (the same for the whole call, so predicted) instead
+      // of a second copy of the nest, which cost ~50% more compile time.
+      // When streaming, the entry checked that every result buffer is
+      // vector-aligned and every row a whole number of vectors, so this
+      // address is aligned (x86 splits less aligned streaming stores into
+      // scalar ones).
+      llvm::Function *fn = b.GetInsertBlock()->getParent();
+      auto *nt = llvm::BasicBlock::Create(ctx_, "stream", fn);
+      auto *plain = llvm::BasicBlock::Create(ctx_, "store", fn);
+      auto *done = llvm::BasicBlock::Create(ctx_, "stored", fn);
+      b.CreateCondBr(mapEnv_->streaming, nt, plain);
+      b.SetInsertPoint(nt);
+      auto *st = b.CreateAlignedStore(v, addr, llvm::Align(T.vectorBits / 8));
+      st->setMetadata(llvm::LLVMContext::MD_nontemporal,
+                      llvm::MDNode::get(ctx_, llvm::ConstantAsMetadata::get(b.getInt32(1))));
+      b.CreateBr(done);
+      b.SetInsertPoint(plain);
+      b.CreateAlignedStore(v, addr, llvm::Align(ir::elemTypeSize(e)));
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+      return;
+    }
     b.CreateAlignedStore(v, addr, llvm::Align(ir::elemTypeSize(e)));
   }
   /// Flat offset of point p in a full-shape (space-shaped) buffer.
@@ -739,12 +779,47 @@ private:
       storeAt(p.env->out[r], P.shapes.at(P.results[r]).elem, off, v);
   }
 
+  /// Whether the map nest may stream its stores: x86 (its sfence ends a
+  /// task), vectors of at least 4 lanes, a memory-bound body (kStreamBytes)
+  /// and results that may reach kStreamBytes (the entry decides at run time).
+  bool canStream() const {
+    if (lanes_ < 4 || llvm::Triple(T.triple).getArch() != llvm::Triple::x86_64 ||
+        !P.randomOps.empty())
+      return false;
+    for (const ir::Operation *op : P.members)
+      if (op->is(OpKind::Exp) || op->is(OpKind::Log) || op->is(OpKind::Tanh) ||
+          op->is(OpKind::Sigmoid) || op->is(OpKind::Pow))
+        return false;
+    int64_t elems = 1;
+    for (const auto &d : P.space) {
+      if (d.size == ir::kDynamic)
+        return true;
+      elems *= d.size;
+    }
+    return elems * resultBytesPerPoint() >= kStreamBytes;
+  }
+  /// Bytes the map nest writes per point of the iteration space.
+  int64_t resultBytesPerPoint() const {
+    int64_t n = 0;
+    for (const ir::Value *r : P.results)
+      if (!isReduction(r))
+        n += int64_t(ir::elemTypeSize(P.shapes.at(r).elem));
+    return n;
+  }
+
+  /// The map nest. When the entry chose to stream (see kStreamBytes), its
+  /// full vectors are streaming stores, fenced at the end of each call so
+  /// that whoever waits for the task (runtime/JobPool.cpp's done counter)
+  /// sees them: x86's usual store ordering does not cover them.
   llvm::Function *emitMapNest() {
     if (!hasFullResults())
       return nullptr;
     llvm::Function *fn = makeFunction(sym_ + ".map", b.getVoidTy(), {ptr_, i64_, i64_}, false);
     b.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
     Env e = loadEnv(fn->getArg(0));
+    if (streams_)
+      e.streaming = b.CreateICmpNE(b.CreateLoad(i64_, slot(fn->getArg(0), sStream_)), c64(0));
+    mapEnv_ = &e;
     Tiles t = tiles(e, lanes_);
     loop(fn->getArg(1), fn->getArg(2), c64(1), [&](Value *task) {
       Value *rb = b.CreateSDiv(task, t.colBlocks), *cb = b.CreateSRem(task, t.colBlocks);
@@ -767,6 +842,16 @@ private:
         });
       });
     });
+    mapEnv_ = nullptr;
+    if (e.streaming) {
+      auto *fence = llvm::BasicBlock::Create(ctx_, "fence", fn);
+      auto *ret = llvm::BasicBlock::Create(ctx_, "ret", fn);
+      b.CreateCondBr(e.streaming, fence, ret);
+      b.SetInsertPoint(fence);
+      b.CreateCall(llvm::Intrinsic::getDeclaration(&M, llvm::Intrinsic::x86_sse_sfence));
+      b.CreateBr(ret);
+      b.SetInsertPoint(ret);
+    }
     b.CreateRetVoid();
     return fn;
   }
@@ -1186,6 +1271,23 @@ private:
       counter[size_t(key)] = b.CreateAdd(counter[size_t(key)], n);
     }
 
+    if (mapFn && streams_) {
+      // Streaming when the results are large, every row is whole vectors
+      // and every result buffer is vector-aligned (BufferPool blocks are
+      // 64-byte aligned, but the check costs nothing).
+      Tiles t = tiles(e, lanes_);
+      Value *points = b.CreateMul(t.rows, t.inner);
+      Value *ok = b.CreateICmpSGE(b.CreateMul(points, c64(resultBytesPerPoint())),
+                                  c64(kStreamBytes));
+      ok = b.CreateAnd(ok, b.CreateICmpEQ(b.CreateSRem(t.inner, c64(lanes_)), c64(0)));
+      const int64_t mask = int64_t(T.vectorBits / 8 - 1);
+      for (size_t r = 0; r < P.results.size(); ++r)
+        if (!isReduction(P.results[r]))
+          ok = b.CreateAnd(ok, b.CreateICmpEQ(b.CreateAnd(b.CreatePtrToInt(e.out[r], i64_),
+                                                          c64(mask)),
+                                              c64(0)));
+      e.streaming = ok;
+    }
     Value *state = b.CreateAlloca(i64_, c64(nSlots_), "state");
     storeEnv(e, state);
     llvm::Function *pfor = runtimeFn("kiln_rt_parallel_for", b.getVoidTy(), {i64_, ptr_, ptr_});
@@ -1239,6 +1341,8 @@ private:
   llvm::LLVMContext &ctx_;
   llvm::IRBuilder<> b;
   unsigned lanes_ = 4;
+  bool streams_ = false;   // the map nest may stream (canStream)
+  const Env *mapEnv_ = nullptr; // while emitting the map nest
   llvm::Type *i64_ = nullptr;
   llvm::PointerType *ptr_ = nullptr;
 };

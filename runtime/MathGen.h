@@ -116,11 +116,14 @@ template <class B, class F> F clampBelow(B &b, F x, F lo) {
 // Special values: NaN -> NaN, +inf/overflow -> +inf, -inf/underflow -> +0,
 // results in the denormal range are rounded once (no flush to zero).
 
-template <class B> typename B::F32 exp_f32(B &b, typename B::F32 x) {
+namespace detail {
+// Steps 2-5 of exp on an argument already clamped (step 1). sigmoid and tanh
+// call these with the one clamp their argument needs: -|x| is <= 0 (or NaN)
+// and 2|x| >= 0 (or NaN), so the other clamp's compare is false for every
+// input and leaves the value unchanged; skipping it gives the same bits.
+template <class B> typename B::F32 expClamped_f32(B &b, typename B::F32 xc) {
   using F = typename B::F32;
   using I = typename B::I32;
-  F xc = detail::clampAbove(b, x, b.f32(89.0f));
-  xc = detail::clampBelow(b, xc, b.f32(-104.0f));
   const F shifter = b.f32(0x1.8p23f);
   F t = b.add(b.mul(xc, b.f32(1.44269504088896341f)), shifter);
   F kf = b.sub(t, shifter);
@@ -139,12 +142,17 @@ template <class B> typename B::F32 exp_f32(B &b, typename B::F32 x) {
   F s2 = b.fromBits(b.shl(b.iadd(k2, b.i32(127)), 23));
   return b.mul(b.mul(y, s1), s2);
 }
+} // namespace detail
 
-template <class B> typename B::F64 exp_f64(B &b, typename B::F64 x) {
+template <class B> typename B::F32 exp_f32(B &b, typename B::F32 x) {
+  auto xc = detail::clampAbove(b, x, b.f32(89.0f));
+  return detail::expClamped_f32(b, detail::clampBelow(b, xc, b.f32(-104.0f)));
+}
+
+namespace detail {
+template <class B> typename B::F64 expClamped_f64(B &b, typename B::F64 xc) {
   using F = typename B::F64;
   using I = typename B::I64;
-  F xc = detail::clampAbove(b, x, b.f64(710.0));
-  xc = detail::clampBelow(b, xc, b.f64(-746.0));
   const F shifter = b.f64(0x1.8p52);
   F t = b.add(b.mul(xc, b.f64(1.4426950408889634)), shifter);
   F kf = b.sub(t, shifter);
@@ -165,6 +173,12 @@ template <class B> typename B::F64 exp_f64(B &b, typename B::F64 x) {
   F s1 = b.fromBits(b.shl(b.iadd(k1, b.i64(1023)), 52));
   F s2 = b.fromBits(b.shl(b.iadd(k2, b.i64(1023)), 52));
   return b.mul(b.mul(y, s1), s2);
+}
+} // namespace detail
+
+template <class B> typename B::F64 exp_f64(B &b, typename B::F64 x) {
+  auto xc = detail::clampAbove(b, x, b.f64(710.0));
+  return detail::expClamped_f64(b, detail::clampBelow(b, xc, b.f64(-746.0)));
 }
 
 // ---- log ---------------------------------------------------------------------
@@ -261,7 +275,7 @@ template <class B> typename B::F32 tanh_f32(B &b, typename B::F32 x) {
                                  1.33314422036e-1f, -3.33332819422e-1f};
   F p = detail::hornerF32(b, z, kP);
   F small = b.add(b.mul(b.mul(p, z), a), a);
-  F e = exp_f32(b, b.add(a, a));
+  F e = detail::expClamped_f32(b, detail::clampAbove(b, b.add(a, a), b.f32(89.0f)));
   F large = b.sub(b.f32(1.0f), b.div(b.f32(2.0f), b.add(e, b.f32(1.0f))));
   F res = b.select(b.lt(a, b.f32(0.625f)), small, large);
   return b.copysign(res, x);
@@ -281,7 +295,7 @@ template <class B> typename B::F64 tanh_f64(B &b, typename B::F64 x) {
   q = b.add(b.mul(q, z), b.f64(kQ[1]));
   q = b.add(b.mul(q, z), b.f64(kQ[2]));
   F small = b.add(a, b.mul(b.mul(a, z), b.div(p, q)));
-  F e = exp_f64(b, b.add(a, a));
+  F e = detail::expClamped_f64(b, detail::clampAbove(b, b.add(a, a), b.f64(710.0)));
   F large = b.sub(b.f64(1.0), b.div(b.f64(2.0), b.add(e, b.f64(1.0))));
   F res = b.select(b.lt(a, b.f64(0.625)), small, large);
   return b.copysign(res, x);
@@ -294,14 +308,14 @@ template <class B> typename B::F64 tanh_f64(B &b, typename B::F64 x) {
 
 template <class B> typename B::F32 sigmoid_f32(B &b, typename B::F32 x) {
   using F = typename B::F32;
-  F z = exp_f32(b, b.neg(b.fabs(x)));
+  F z = detail::expClamped_f32(b, detail::clampBelow(b, b.neg(b.fabs(x)), b.f32(-104.0f)));
   F num = b.select(b.ge(x, b.f32(0.0f)), b.f32(1.0f), z);
   return b.div(num, b.add(b.f32(1.0f), z));
 }
 
 template <class B> typename B::F64 sigmoid_f64(B &b, typename B::F64 x) {
   using F = typename B::F64;
-  F z = exp_f64(b, b.neg(b.fabs(x)));
+  F z = detail::expClamped_f64(b, detail::clampBelow(b, b.neg(b.fabs(x)), b.f64(-746.0)));
   F num = b.select(b.ge(x, b.f64(0.0)), b.f64(1.0), z);
   return b.div(num, b.add(b.f64(1.0), z));
 }

@@ -4,7 +4,8 @@
 // Work is cut into tasks whose boundaries depend only on the shapes (callers
 // choose them), and each task's result depends only on its inputs, so the
 // result is bitwise the same whatever the number of threads. parallelFor
-// gives each thread one contiguous range of tasks (a static schedule).
+// hands the tasks out one at a time through the job pool (runtime/JobPool.h):
+// which thread runs which task is not fixed, and need not be.
 #pragma once
 
 #include <cstdint>

@@ -155,5 +155,80 @@ TEST(FusedDifferentialBig, TwoThreadsEqualOneThread) {
   }
 }
 
+/// (2a+b)*a-b, or sigmoid(2a+b)*a-b when `math`, and a*b over `space`
+/// (written with `?` in dimension 0 when `dynamic`), inputs spread over
+/// [-100, 100] so that sigmoid saturates and produces denormals.
+std::string largeChain(const std::vector<int64_t> &space, bool dynamic, bool math) {
+  std::string st = "f32[", sf = "[";
+  for (size_t d = 0; d < space.size(); ++d) {
+    st += (d ? ", " : "") + std::to_string(space[d]);
+    sf += (d ? ", " : "") + std::to_string(space[d]);
+  }
+  st += "]";
+  sf += "]";
+  std::string t = st;
+  if (dynamic)
+    t = "f32[?" + st.substr(st.find_first_of(",]"));
+  std::string in = "    %ga = random_normal {seed = 3, stream = 1} : " + st + "\n" +
+                   "    %gb = random_uniform {seed = 3, stream = 2} : " + st + "\n" +
+                   "    %k = constant 50.0 : f32\n" +
+                   "    %a0 = mul %ga, %k : " + st + "\n" +
+                   "    %b0 = mul %gb, %k : " + st + "\n";
+  if (dynamic)
+    in += "    %a = reshape %a0 : " + t + "\n    %b = reshape %b0 : " + t + "\n";
+  else
+    in += "    %a = add %a0, %a0 : " + t + "\n    %b = add %b0, %b0 : " + t + "\n";
+  return "module @t {\n"
+         "  component @o0 : Tensor {shape = " + sf + ", dtype = \"f32\"}\n"
+         "  component @o1 : Tensor {shape = " + sf + ", dtype = \"f32\"}\n"
+         "  func @main() {\n" + in +
+         "    %r, %q = fused @k0(%a, %b) : " + t + ", " + t + " {\n"
+         "    ^bb0(%x: " + t + ", %y: " + t + "):\n"
+         "      %two = constant 2.0 : f32\n"
+         "      %t = mul %two, %x : " + t + "\n"
+         "      %u = add %t, %y : " + t + "\n"
+         "      %s = " + (math ? "sigmoid" : "neg") + " %u : " + t + "\n"
+         "      %v = mul %s, %x : " + t + "\n"
+         "      %w = sub %v, %y : " + t + "\n"
+         "      %p = mul %x, %y : " + t + "\n"
+         "      yield %w, %p\n"
+         "    }\n"
+         "    %h0 = component_ref @o0 : !Tensor\n"
+         "    state_store %h0, %r {field = \"value\"}\n"
+         "    %h1 = component_ref @o1 : !Tensor\n"
+         "    state_store %h1, %q {field = \"value\"}\n"
+         "  }\n}\n";
+}
+
+// Results of 16 MiB and more are written with streaming stores
+// (KernelEmitter.cpp, kStreamBytes) when every row is whole vectors and the
+// body has no MathGen function; the values must not change, on 1 or 2
+// threads, static or dynamic shapes, and rows that are not whole vectors
+// take the ordinary stores.
+TEST(FusedDifferentialBig, StreamingStoresEqualInterpreted) {
+  auto jit = makeJit();
+  ASSERT_TRUE(jit);
+  runtime::Registry reg = runtime::Registry::withBuiltins();
+  struct Case {
+    std::vector<int64_t> space;
+    bool dynamic, math;
+  };
+  // Two f32 results: 2M points (16 MiB) stream, so do 1024 x 2048; 1021 x
+  // 2053 is above the threshold but its rows are not whole vectors; 1M
+  // points are below it; the sigmoid chain does not stream.
+  const Case cases[] = {{{1 << 21}, false, false}, {{1024, 2048}, true, false},
+                        {{1021, 2053}, false, false}, {{1 << 20}, false, false},
+                        {{1 << 21}, false, true}};
+  uint64_t seed = 0;
+  for (const Case &c : cases) {
+    testing::GeneratedCase gc{largeChain(c.space, c.dynamic, c.math), true, false};
+    for (int threads : {1, 2}) {
+      checkCase(++seed, gc, *jit, reg, 1, threads);
+      if (::testing::Test::HasFailure())
+        return;
+    }
+  }
+}
+
 } // namespace
 } // namespace kiln::codegen
