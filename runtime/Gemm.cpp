@@ -5,17 +5,23 @@
 // kChunkCols columns and kChunkDepth steps of k (so the packed copies stay
 // a few MiB whatever the shape). For each chunk:
 //   1. pack op(A) into MR-row panels and op(B) into NR-column panels, both
-//      cut into k blocks of at most KC and zero-padded to whole panels
-//      (one batch of jobs for the threads, runtime/JobPool.h);
+//      cut into k blocks of at most KC and zero-padded to whole panels;
 //   2. compute the output tiles (at most MC rows x a multiple of NR columns,
-//      chosen from the shape alone; a second batch, one job per tile):
-//      for each k block, for each NR panel, for each MR panel, run the
-//      micro-kernel, which starts from +0.0 in the first k block of k and
-//      from the stored C afterwards; after the last k block of k, hand each
-//      finished MC x NR panel to the epilogue while it is in cache.
+//      chosen from the shape alone): for each k block, for each NR panel,
+//      for each MR panel, run the micro-kernel, which starts from +0.0 in
+//      the first k block of k and from the stored C afterwards; after the
+//      last k block of k, hand each finished MC x NR panel to the epilogue
+//      while it is in cache.
+// Both run as batches of jobs for the threads (runtime/JobPool.h): either
+// one batch packing everything and one with a job per tile, or, when the
+// chunk has enough rows (columns) of tiles, one batch packing the smaller
+// operand and one whose jobs are whole strips of tiles, each packing its
+// own panels of the larger operand first (chooseStrips says why).
+// Products of at most kSmallMacs multiply-adds skip all this: the level's
+// small kernel reads A and B in place (smallProduct).
 // Each output element is thus one fma chain in increasing k whichever
-// chunk, tile, thread or ISA level computes it (Gemm.h): no choice made
-// here can change a bit, only the speed.
+// path, chunk, tile, strip, thread or ISA level computes it (Gemm.h): no
+// choice made here can change a bit, only the speed.
 #include "runtime/Gemm.h"
 
 #include <algorithm>
@@ -464,12 +470,12 @@ constexpr int64_t kMinStrips = 4;
 /// operand and then computes the strip's tiles, so those panels are
 /// written and read by the same core, while still in its cache, and their
 /// packing overlaps the other threads' computing. Only the smaller
-/// operand is packed in the first batch. Measured at 100 x 256 x 784 on 2
-/// threads: with every panel packed up front by whichever thread claimed
-/// the job, half of each tile's panels came from the other core's cache
-/// and the first tile could not start until all were packed (~60 us of a
-/// ~290 us product). Too few strips (a narrow or short chunk): the tiles,
-/// after one batch that packs everything.
+/// operand is packed in the first batch. Measured at 100 x 256 x 784 with
+/// both threads running: with every panel packed up front by whichever
+/// thread claimed the job (so half of each tile's panels come from the
+/// other core's cache), the first tile finished 70-120 us into a ~290 us
+/// product; as strips, 40-55 us. Too few strips (a narrow or short
+/// chunk): the tiles, after one batch that packs everything.
 void chooseStrips(Chunk &ch) {
   using S = Chunk::Strips;
   if (ch.rowsPad > ch.colsPad)
