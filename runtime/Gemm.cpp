@@ -242,6 +242,7 @@ struct Chunk {
   int64_t rowsPad, colsPad;
   int64_t tileRows, tileCols, tilesDown, tilesAcross;
   enum class Strips : uint8_t { None, Rows, Cols } strips; // see chooseStrips
+  int64_t stripTiles; // tiles across (Cols) or down (Rows) per strip
 };
 
 /// The k block holding step p of a chunk: [start, start + size).
@@ -476,12 +477,20 @@ constexpr int64_t kMinStrips = 4;
 /// other core's cache), the first tile finished 70-120 us into a ~290 us
 /// product; as strips, 40-55 us. Too few strips (a narrow or short
 /// chunk): the tiles, after one batch that packs everything.
-void chooseStrips(Chunk &ch) {
+///
+/// A strip is several tiles wide when that still leaves kMinStrips strips,
+/// so that it packs at least kStreamPanels panels: a contiguous source is
+/// copied row by row across the strip's panels, and one 32-float panel per
+/// row (a new cache line per step) measured ~1% slower on one thread at
+/// 100 x 256 x 784 than packing up front.
+template <class T> void chooseStrips(const detail::KernelSpec<T> &spec, Chunk &ch) {
   using S = Chunk::Strips;
-  if (ch.rowsPad > ch.colsPad)
-    ch.strips = ch.tilesDown >= kMinStrips ? S::Rows : S::None;
-  else
-    ch.strips = ch.tilesAcross >= kMinStrips ? S::Cols : S::None;
+  const bool rows = ch.rowsPad > ch.colsPad;
+  const int64_t count = rows ? ch.tilesDown : ch.tilesAcross;
+  const int64_t perTile = rows ? ch.tileRows / spec.mr : ch.tileCols / spec.nr;
+  ch.strips = count < kMinStrips ? S::None : rows ? S::Rows : S::Cols;
+  ch.stripTiles = std::clamp<int64_t>(ceilDiv(kStreamPanels, perTile), 1,
+                                      std::max<int64_t>(1, count / kMinStrips));
 }
 
 /// Packs every k block of panels [q0, q1) of one operand.
@@ -498,7 +507,7 @@ template <class T> void runChunk(const Problem<T> &pr, Chunk &ch, Scratch &sa, S
   ch.rowsPad = roundUp(ch.rows, spec.mr);
   ch.colsPad = roundUp(ch.cols, spec.nr);
   chooseTiles(spec, ch);
-  chooseStrips(ch);
+  chooseStrips(spec, ch);
   T *pa = static_cast<T *>(sa.get(sizeof(T) * static_cast<size_t>(ch.rowsPad * ch.depth)));
   T *pb = static_cast<T *>(sb.get(sizeof(T) * static_cast<size_t>(ch.colsPad * ch.depth)));
   const PackJobs<T> packA(sourceA(pr, ch), ch), packB(sourceB(pr, ch), ch);
@@ -510,20 +519,24 @@ template <class T> void runChunk(const Problem<T> &pr, Chunk &ch, Scratch &sa, S
   switch (ch.strips) {
   case S::Cols:
     runJobs(packA.count, threads, [&](int64_t job) { packA.run(ch, job, pa); });
-    runJobs(ch.tilesAcross, threads, [&](int64_t c) {
-      const int64_t q0 = c * (ch.tileCols / spec.nr);
-      packStrip(packB.src, ch, q0, std::min(ch.colsPad / spec.nr, q0 + ch.tileCols / spec.nr), pb);
+    runJobs(ceilDiv(ch.tilesAcross, ch.stripTiles), threads, [&](int64_t strip) {
+      const int64_t t0 = strip * ch.stripTiles, t1 = std::min(ch.tilesAcross, t0 + ch.stripTiles);
+      const int64_t per = ch.tileCols / spec.nr;
+      packStrip(packB.src, ch, t0 * per, std::min(ch.colsPad / spec.nr, t1 * per), pb);
       for (int64_t r = 0; r < ch.tilesDown; ++r)
-        computeTile(pr, ch, pa, pb, r * ch.tilesAcross + c);
+        for (int64_t c = t0; c < t1; ++c)
+          computeTile(pr, ch, pa, pb, r * ch.tilesAcross + c);
     });
     return;
   case S::Rows:
     runJobs(packB.count, threads, [&](int64_t job) { packB.run(ch, job, pb); });
-    runJobs(ch.tilesDown, threads, [&](int64_t r) {
-      const int64_t q0 = r * (ch.tileRows / spec.mr);
-      packStrip(packA.src, ch, q0, std::min(ch.rowsPad / spec.mr, q0 + ch.tileRows / spec.mr), pa);
-      for (int64_t c = 0; c < ch.tilesAcross; ++c)
-        computeTile(pr, ch, pa, pb, r * ch.tilesAcross + c);
+    runJobs(ceilDiv(ch.tilesDown, ch.stripTiles), threads, [&](int64_t strip) {
+      const int64_t t0 = strip * ch.stripTiles, t1 = std::min(ch.tilesDown, t0 + ch.stripTiles);
+      const int64_t per = ch.tileRows / spec.mr;
+      packStrip(packA.src, ch, t0 * per, std::min(ch.rowsPad / spec.mr, t1 * per), pa);
+      for (int64_t r = t0; r < t1; ++r)
+        for (int64_t c = 0; c < ch.tilesAcross; ++c)
+          computeTile(pr, ch, pa, pb, r * ch.tilesAcross + c);
     });
     return;
   case S::None:
