@@ -2,20 +2,26 @@
 // and the C entry points for JIT'ed code (the contract is in runtime/Gemm.h).
 //
 // The product is computed in chunks of at most kChunkRowBlocks * MC rows,
-// kChunkColPanels * NR columns and kChunkKBlocks * KC steps of k (so the
-// packed copies stay a few MiB whatever the shape). For each chunk:
+// kChunkCols columns and kChunkDepth steps of k (so the packed copies stay
+// a few MiB whatever the shape). For each chunk:
 //   1. pack op(A) into MR-row panels and op(B) into NR-column panels, both
-//      cut into k blocks of at most KC and zero-padded to whole panels
-//      (one batch of jobs for the threads, runtime/JobPool.h);
+//      cut into k blocks of at most KC and zero-padded to whole panels;
 //   2. compute the output tiles (at most MC rows x a multiple of NR columns,
-//      chosen from the shape alone; a second batch, one job per tile):
-//      for each k block, for each NR panel, for each MR panel, run the
-//      micro-kernel, which starts from +0.0 in the first k block of k and
-//      from the stored C afterwards; after the last k block of k, hand each
-//      finished MC x NR panel to the epilogue while it is in cache.
+//      chosen from the shape alone): for each k block, for each NR panel,
+//      for each MR panel, run the micro-kernel, which starts from +0.0 in
+//      the first k block of k and from the stored C afterwards; after the
+//      last k block of k, hand each finished MC x NR panel to the epilogue
+//      while it is in cache.
+// Both run as batches of jobs for the threads (runtime/JobPool.h): either
+// one batch packing everything and one with a job per tile, or, when the
+// chunk has enough rows (columns) of tiles, one batch packing the smaller
+// operand and one whose jobs are whole strips of tiles, each packing its
+// own panels of the larger operand first (chooseStrips says why).
+// Products of at most kSmallMacs multiply-adds skip all this: the level's
+// small kernel reads A and B in place (smallProduct).
 // Each output element is thus one fma chain in increasing k whichever
-// chunk, tile, thread or ISA level computes it (Gemm.h): no choice made
-// here can change a bit, only the speed.
+// path, chunk, tile, strip, thread or ISA level computes it (Gemm.h): no
+// choice made here can change a bit, only the speed.
 #include "runtime/Gemm.h"
 
 #include <algorithm>
@@ -109,6 +115,15 @@ Isa activeIsa() {
   return static_cast<Isa>(v);
 }
 
+namespace {
+// Off only while a test asks for the packed path at every size.
+std::atomic<bool> gSmallProducts{true};
+} // namespace
+
+void setSmallProductsForTesting(bool enabled) {
+  gSmallProducts.store(enabled, std::memory_order_relaxed);
+}
+
 bool setIsaForTesting(Isa isa) {
   if (!isaSupported(isa))
     return false;
@@ -139,15 +154,27 @@ template <class T> const detail::KernelSpec<T> &specFor(Isa isa) {
 // Below this many flops (~100 us on one core of the project's machine) a
 // product runs on the calling thread: waking helpers costs more than it saves.
 constexpr double kParallelFlops = 8e6;
-// Aim for output tiles of at least this much work, and at most kMaxTiles
-// tiles per chunk: enough to balance a few cores.
+// Aim for output tiles of about this much work (~25 us on one core), at
+// most kMaxTiles per chunk. Tiles are claimed one at a time from the job
+// pool, so many small tiles are what lets a second thread help: the caller
+// only ever waits for a tile a running helper has claimed, and with 2
+// tiles per chunk (the old minimum width of 4 NR panels, at 256 columns
+// and NR 32) a helper that starts late finds nothing left, while one that
+// claimed half the chunk holds the caller for half of it.
 constexpr double kTileFlops = 2e6;
 constexpr int64_t kMaxTiles = 64;
-// A tile is at least this many NR panels wide, so the packed A block each
-// tile streams from L3 into L2 is reused over several panels.
-constexpr int64_t kMinTilePanels = 4;
-// Chunk bounds: packed A is at most (8 MC) x (4 KC), packed B (4 KC) x (64 NR).
-constexpr int64_t kChunkRowBlocks = 8, kChunkColPanels = 64, kChunkKBlocks = 4;
+// A tile is at least one NR panel wide and kMinTileRowPanels MR panels
+// high. Narrow tiles cost no cache reuse here: a tile's packed A block (at
+// most MC x KC, <= 144 KiB) stays in L2 between the panels and tiles one
+// thread runs, and its B micro-panel in L1 (measured: 1 thread runs as fast
+// with 1-panel tiles as with 4-panel ones, docs/performance.md).
+constexpr int64_t kMinTileRowPanels = 3;
+// Chunk bounds, in elements: packed A is at most (8 MC) x 1024, packed B
+// 1024 x 1024 (4 MiB of f32). The depth is a number of steps, not of KC
+// blocks, so every level cuts the RBM shapes (k = 784) into one chunk
+// (AVX-512's KC of 128 used to make two, each with its own two job batches
+// and a store and reload of C).
+constexpr int64_t kChunkRowBlocks = 8, kChunkCols = 1024, kChunkDepth = 1024;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t roundUp(int64_t a, int64_t b) { return ceilDiv(a, b) * b; }
@@ -214,6 +241,8 @@ struct Chunk {
   int64_t kb;          // k block size (all but the last block)
   int64_t rowsPad, colsPad;
   int64_t tileRows, tileCols, tilesDown, tilesAcross;
+  enum class Strips : uint8_t { None, Rows, Cols } strips; // see chooseStrips
+  int64_t stripTiles; // tiles across (Cols) or down (Rows) per strip
 };
 
 /// The k block holding step p of a chunk: [start, start + size).
@@ -413,26 +442,72 @@ template <class T> void computeTile(const Problem<T> &pr, const Chunk &ch, const
   }
 }
 
-/// The tile grid of a chunk: MC-bounded row tiles of nearly equal height;
-/// column tiles of at least kMinTilePanels panels, as many as make tiles of
-/// about kTileFlops (at most kMaxTiles tiles in all).
+/// The tile grid of a chunk, from its shape and the kernel's blocking only
+/// (never the thread count): about flops / kTileFlops tiles (at most
+/// kMaxTiles), split first across columns (down to one NR panel per tile),
+/// then down rows (MC-bounded, at least kMinTileRowPanels MR panels, nearly
+/// equal heights).
 template <class T> void chooseTiles(const detail::KernelSpec<T> &spec, Chunk &ch) {
-  ch.tileRows = balancedPart(ch.rows, spec.mc, spec.mr);
-  ch.tilesDown = ceilDiv(ch.rows, ch.tileRows);
   const double flops = 2.0 * double(ch.rows) * double(ch.cols) * double(ch.depth);
   const int64_t want = std::clamp<int64_t>(static_cast<int64_t>(flops / kTileFlops), 1, kMaxTiles);
-  const int64_t maxAcross = std::max<int64_t>(1, ceilDiv(ch.cols, kMinTilePanels * spec.nr));
-  const int64_t across = std::clamp<int64_t>(ceilDiv(want, ch.tilesDown), 1, maxAcross);
-  ch.tileCols = roundUp(ceilDiv(ch.cols, across), spec.nr);
+  const int64_t panels = ceilDiv(ch.cols, spec.nr);
+  const int64_t minDown = ceilDiv(ch.rows, spec.mc);
+  const int64_t across = std::clamp<int64_t>(ceilDiv(want, minDown), 1, panels);
+  ch.tileCols = ceilDiv(panels, across) * spec.nr;
   ch.tilesAcross = ceilDiv(ch.cols, ch.tileCols);
+  const int64_t maxDown =
+      std::max(minDown, ceilDiv(ch.rows, int64_t(kMinTileRowPanels) * spec.mr));
+  const int64_t down = std::clamp<int64_t>(ceilDiv(want, ch.tilesAcross), minDown, maxDown);
+  ch.tileRows = std::min(spec.mc, roundUp(ceilDiv(ch.rows, down), spec.mr));
+  ch.tilesDown = ceilDiv(ch.rows, ch.tileRows);
+}
+
+// A chunk is computed in strips (below) when that gives at least this many
+// jobs: enough to share among a few threads.
+constexpr int64_t kMinStrips = 4;
+
+/// Whether the chunk runs as strips, and which way. A strip is a whole row
+/// (or column) of tiles; its job packs the strip's own panels of the larger
+/// operand and then computes the strip's tiles, so those panels are
+/// written and read by the same core, while still in its cache, and their
+/// packing overlaps the other threads' computing. Only the smaller
+/// operand is packed in the first batch. Measured at 100 x 256 x 784 with
+/// both threads running: with every panel packed up front by whichever
+/// thread claimed the job (so half of each tile's panels come from the
+/// other core's cache), the first tile finished 70-120 us into a ~290 us
+/// product; as strips, 40-55 us. Too few strips (a narrow or short
+/// chunk): the tiles, after one batch that packs everything.
+///
+/// A strip is several tiles wide when that still leaves kMinStrips strips,
+/// so that it packs at least kStreamPanels panels: a contiguous source is
+/// copied row by row across the strip's panels, and one 32-float panel per
+/// row (a new cache line per step) measured ~1% slower on one thread at
+/// 100 x 256 x 784 than packing up front.
+template <class T> void chooseStrips(const detail::KernelSpec<T> &spec, Chunk &ch) {
+  using S = Chunk::Strips;
+  const bool rows = ch.rowsPad > ch.colsPad;
+  const int64_t count = rows ? ch.tilesDown : ch.tilesAcross;
+  const int64_t perTile = rows ? ch.tileRows / spec.mr : ch.tileCols / spec.nr;
+  ch.strips = count < kMinStrips ? S::None : rows ? S::Rows : S::Cols;
+  ch.stripTiles = std::clamp<int64_t>(ceilDiv(kStreamPanels, perTile), 1,
+                                      std::max<int64_t>(1, count / kMinStrips));
+}
+
+/// Packs every k block of panels [q0, q1) of one operand.
+template <class T> void packStrip(const PackSource<T> &src, const Chunk &ch, int64_t q0, int64_t q1,
+                                  T *dst) {
+  for (int64_t s = 0; s < ch.depth; s += ch.kb)
+    packPanelsOfWidth(src, s, kBlockSize(ch, s), q0, q1, dst);
 }
 
 template <class T> void runChunk(const Problem<T> &pr, Chunk &ch, Scratch &sa, Scratch &sb) {
+  using S = Chunk::Strips;
   const auto &spec = pr.spec;
   ch.kb = balancedPart(ch.depth, spec.kc, 1);
   ch.rowsPad = roundUp(ch.rows, spec.mr);
   ch.colsPad = roundUp(ch.cols, spec.nr);
   chooseTiles(spec, ch);
+  chooseStrips(spec, ch);
   T *pa = static_cast<T *>(sa.get(sizeof(T) * static_cast<size_t>(ch.rowsPad * ch.depth)));
   T *pb = static_cast<T *>(sb.get(sizeof(T) * static_cast<size_t>(ch.colsPad * ch.depth)));
   const PackJobs<T> packA(sourceA(pr, ch), ch), packB(sourceB(pr, ch), ch);
@@ -441,26 +516,87 @@ template <class T> void runChunk(const Problem<T> &pr, Chunk &ch, Scratch &sa, S
   // OMP_NUM_THREADS / omp_set_num_threads decide the thread count, as for
   // every other kernel; the pool, not an OpenMP team, runs the jobs.
   const int threads = flops >= kParallelFlops && tiles > 1 ? omp_get_max_threads() : 1;
-  // Two batches: every panel is packed before any tile runs.
-  runJobs(packA.count + packB.count, threads, [&](int64_t job) {
-    if (job < packA.count)
-      packA.run(ch, job, pa);
-    else
-      packB.run(ch, job - packA.count, pb);
-  });
-  runJobs(tiles, threads, [&](int64_t t) { computeTile(pr, ch, pa, pb, t); });
+  switch (ch.strips) {
+  case S::Cols:
+    runJobs(packA.count, threads, [&](int64_t job) { packA.run(ch, job, pa); });
+    runJobs(ceilDiv(ch.tilesAcross, ch.stripTiles), threads, [&](int64_t strip) {
+      const int64_t t0 = strip * ch.stripTiles, t1 = std::min(ch.tilesAcross, t0 + ch.stripTiles);
+      const int64_t per = ch.tileCols / spec.nr;
+      packStrip(packB.src, ch, t0 * per, std::min(ch.colsPad / spec.nr, t1 * per), pb);
+      for (int64_t r = 0; r < ch.tilesDown; ++r)
+        for (int64_t c = t0; c < t1; ++c)
+          computeTile(pr, ch, pa, pb, r * ch.tilesAcross + c);
+    });
+    return;
+  case S::Rows:
+    runJobs(packB.count, threads, [&](int64_t job) { packB.run(ch, job, pb); });
+    runJobs(ceilDiv(ch.tilesDown, ch.stripTiles), threads, [&](int64_t strip) {
+      const int64_t t0 = strip * ch.stripTiles, t1 = std::min(ch.tilesDown, t0 + ch.stripTiles);
+      const int64_t per = ch.tileRows / spec.mr;
+      packStrip(packA.src, ch, t0 * per, std::min(ch.rowsPad / spec.mr, t1 * per), pa);
+      for (int64_t r = t0; r < t1; ++r)
+        for (int64_t c = 0; c < ch.tilesAcross; ++c)
+          computeTile(pr, ch, pa, pb, r * ch.tilesAcross + c);
+    });
+    return;
+  case S::None:
+    // Two batches: every panel is packed before any tile runs.
+    runJobs(packA.count + packB.count, threads, [&](int64_t job) {
+      if (job < packA.count)
+        packA.run(ch, job, pa);
+      else
+        packB.run(ch, job - packA.count, pb);
+    });
+    runJobs(tiles, threads, [&](int64_t t) { computeTile(pr, ch, pa, pb, t); });
+    return;
+  }
 }
 
-/// k == 0: C is +0.0, and the epilogue still sees every element once.
-template <class T> void emptyProduct(const Problem<T> &pr) {
-  for (int64_t i = 0; i < pr.m; ++i)
-    std::fill(pr.c + i * pr.ldc, pr.c + i * pr.ldc + pr.n, T(0));
+/// Hands C to the epilogue in tiles of at most MC rows x NR columns, for
+/// the paths that compute C whole (k == 0, small products).
+template <class T> void epilogueByTiles(const Problem<T> &pr) {
   if (pr.epilogue == nullptr || pr.epilogue->fn == nullptr)
     return;
   for (int64_t i = 0; i < pr.m; i += pr.spec.mc)
     for (int64_t j = 0; j < pr.n; j += pr.spec.nr)
       pr.epilogue->fn(pr.epilogue->ctx, pr.c + i * pr.ldc + j, pr.ldc, i, j,
                       std::min(pr.spec.mc, pr.m - i), std::min<int64_t>(pr.spec.nr, pr.n - j));
+}
+
+/// k == 0: C is +0.0, and the epilogue still sees every element once.
+template <class T> void emptyProduct(const Problem<T> &pr) {
+  for (int64_t i = 0; i < pr.m; ++i)
+    std::fill(pr.c + i * pr.ldc, pr.c + i * pr.ldc + pr.n, T(0));
+  epilogueByTiles(pr);
+}
+
+// Products of at most this many multiply-adds (64^3; ~3 us on one core)
+// skip packing: the level's small kernel reads A and B where they are.
+// For them, packing, the per-chunk setup and the scratch tiles of partial
+// panels cost more than the packed kernel's speed saves (32 x 8 x 16 ran
+// at 0.18x OpenBLAS through the packed path). They are far below
+// kParallelFlops, so they run on the calling thread either way.
+constexpr int64_t kSmallMacs = 64 * 64 * 64;
+
+/// The small path: one call of the level's small kernel (each element the
+/// same fma chain as through the packed path, so the same bits), after
+/// copying a transposed B to plain rows (the kernel vectorizes along a
+/// row of B); then the epilogue.
+template <class T> void smallProduct(const Problem<T> &pr) {
+  const T *b = pr.b;
+  int64_t ldb = pr.ldb;
+  if (pr.tb) {
+    thread_local Scratch copy;
+    T *plain = static_cast<T *>(copy.get(sizeof(T) * static_cast<size_t>(pr.k * pr.n)));
+    for (int64_t j = 0; j < pr.n; ++j)
+      for (int64_t p = 0; p < pr.k; ++p)
+        plain[p * pr.n + j] = pr.b[j * pr.ldb + p];
+    b = plain;
+    ldb = pr.n;
+  }
+  const int64_t rsa = pr.ta ? 1 : pr.lda, csa = pr.ta ? pr.lda : 1;
+  pr.spec.small(pr.m, pr.n, pr.k, pr.a, rsa, csa, b, ldb, pr.c, pr.ldc);
+  epilogueByTiles(pr);
 }
 
 template <class T>
@@ -476,10 +612,15 @@ void gemmImpl(int64_t m, int64_t n, int64_t k, const T *a, int64_t lda, bool ta,
     emptyProduct(pr);
     return;
   }
+  if (double(m) * double(n) * double(k) <= double(kSmallMacs) &&
+      gSmallProducts.load(std::memory_order_relaxed)) {
+    smallProduct(pr);
+    return;
+  }
   const auto &spec = pr.spec;
   const int64_t rowStep = balancedPart(m, kChunkRowBlocks * spec.mc, spec.mc);
-  const int64_t colStep = balancedPart(n, kChunkColPanels * spec.nr, spec.nr);
-  const int64_t kStep = balancedPart(k, kChunkKBlocks * spec.kc, 1);
+  const int64_t colStep = balancedPart(n, kChunkCols, spec.nr);
+  const int64_t kStep = balancedPart(k, kChunkDepth, 1);
   thread_local Scratch packedA, packedB;
   for (int64_t r0 = 0; r0 < m; r0 += rowStep)
     for (int64_t c0 = 0; c0 < n; c0 += colStep)

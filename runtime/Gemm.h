@@ -21,7 +21,9 @@
 //
 // Threads (omp_get_max_threads() of them, runtime/JobPool.h) share out
 // packing jobs and output tiles chosen from the shape only, and only when
-// the product is worth it (above ~8 MFLOP, ~100 us on one core).
+// the product is worth it (above ~8 MFLOP, ~100 us on one core). Products
+// of at most 64^3 multiply-adds skip packing altogether (the same chains,
+// read straight from A and B).
 #pragma once
 
 #include <cstdint>
@@ -49,6 +51,11 @@ Isa activeIsa();
 /// against concurrent products). Returns false, changing nothing, when the
 /// CPU cannot run it.
 bool setIsaForTesting(Isa isa);
+/// Turns the small-product path (products of at most 64^3 multiply-adds
+/// computed without packing) off or back on, so tests can run small shapes
+/// through the packed path too (process-wide like setIsaForTesting; on by
+/// default). Both paths give the same bits.
+void setSmallProductsForTesting(bool enabled);
 
 /// A function fused into the product: called once per finished output tile,
 /// from any thread, possibly concurrently for different tiles. `c` points

@@ -20,6 +20,17 @@ template <class T>
 using MicroKernel = void (*)(int64_t kc, const T *pa, const T *pb, T *c, int64_t ldc,
                              bool accumulate);
 
+/// The small-product kernel: the whole of C[m, n] straight from the
+/// operands, no packing (for products too small to pay for it). A(i, p) is
+/// a[i * rsa + p * csa] (so either transpose of A is a pair of strides);
+/// B(p, j) is b[p * ldb + j], plain (the driver copies a transposed B
+/// first). Every element is the same chain as the micro-kernel's: +0.0,
+/// then acc = fma(A(i, p), B(p, j), acc) for p in increasing order, one
+/// output per vector lane; columns past n are neither read nor written.
+template <class T>
+using SmallKernel = void (*)(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,
+                             int64_t csa, const T *b, int64_t ldb, T *c, int64_t ldc);
+
 /// One ISA level's kernel for one element type and its blocking: mr x nr
 /// register tile, mc rows of A per cache block (a multiple of mr), kc steps
 /// of k per block.
@@ -27,6 +38,7 @@ template <class T> struct KernelSpec {
   int mr, nr;
   int64_t mc, kc;
   MicroKernel<T> kernel;
+  SmallKernel<T> small;
 };
 
 struct KernelSet {

@@ -4,7 +4,8 @@
 //   OpenBLAS   Debian's libopenblas (its DYNAMIC_ARCH kernels for the host),
 //              as many threads as OpenMP gives kiln (omp_get_max_threads)
 // on the shapes of an RBM layer on an MNIST batch (v0[100,784] @ W[784,256],
-// 256 rows, and the weight update v0.T @ h: transA), a large square and a
+// 256 rows, the weight update v0.T @ h: transA, and the backward product
+// h @ W.T: transB), a large square and a
 // tiny one. Counter: GFLOP/s (2mnk per product, real time). Run it with
 // OMP_NUM_THREADS=1 / 2 and feed --benchmark_format=json to
 // bench/runtime/gemm_table.py for the kiln/reference ratios.
@@ -38,14 +39,16 @@ namespace {
 
 struct Operands {
   int64_t m, n, k;
-  bool ta;
+  bool ta, tb;
   Tensor a, b, c;
   explicit Operands(const benchmark::State &state)
       : m(state.range(0)), n(state.range(1)), k(state.range(2)), ta(state.range(3) != 0),
+        tb(state.range(4) != 0),
         a(kernels::randomUniform(ElemType::F32, ta ? std::vector<int64_t>{k, m} : std::vector<int64_t>{m, k}, 1, 1, 0)),
-        b(kernels::randomUniform(ElemType::F32, {k, n}, 1, 2, 0)),
+        b(kernels::randomUniform(ElemType::F32, tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n}, 1, 2, 0)),
         c(Tensor::zeros(ElemType::F32, {m, n})) {}
   int64_t lda() const { return ta ? m : k; }
+  int64_t ldb() const { return tb ? k : n; }
 };
 
 void setFlops(benchmark::State &state, const Operands &op) {
@@ -57,8 +60,8 @@ void setFlops(benchmark::State &state, const Operands &op) {
 void BM_Kiln(benchmark::State &state) {
   Operands op(state);
   for (auto _ : state) {
-    gemm::sgemm(op.m, op.n, op.k, op.a.data<float>(), op.lda(), op.ta, op.b.data<float>(), op.n,
-                false, op.c.data<float>(), op.n);
+    gemm::sgemm(op.m, op.n, op.k, op.a.data<float>(), op.lda(), op.ta, op.b.data<float>(), op.ldb(),
+                op.tb, op.c.data<float>(), op.n);
     benchmark::DoNotOptimize(op.c.raw());
     benchmark::ClobberMemory();
   }
@@ -86,7 +89,7 @@ void BM_EigenHost(benchmark::State &state) {
   Operands op(state);
   for (auto _ : state) {
     kiln::bench::eigenHostSgemm(op.m, op.n, op.k, op.a.data<float>(), op.ta, op.b.data<float>(),
-                                false, op.c.data<float>());
+                                op.tb, op.c.data<float>());
     benchmark::DoNotOptimize(op.c.raw());
     benchmark::ClobberMemory();
   }
@@ -98,9 +101,9 @@ void BM_OpenBLAS(benchmark::State &state) {
   Operands op(state);
   openblas_set_num_threads(omp_get_max_threads());
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, op.ta ? CblasTrans : CblasNoTrans, CblasNoTrans, int(op.m),
-                int(op.n), int(op.k), 1.0f, op.a.data<float>(), int(op.lda()), op.b.data<float>(),
-                int(op.n), 0.0f, op.c.data<float>(), int(op.n));
+    cblas_sgemm(CblasRowMajor, op.ta ? CblasTrans : CblasNoTrans, op.tb ? CblasTrans : CblasNoTrans,
+                int(op.m), int(op.n), int(op.k), 1.0f, op.a.data<float>(), int(op.lda()),
+                op.b.data<float>(), int(op.ldb()), 0.0f, op.c.data<float>(), int(op.n));
     benchmark::DoNotOptimize(op.c.raw());
     benchmark::ClobberMemory();
   }
@@ -121,17 +124,17 @@ void BM_Paired(benchmark::State &state) {
   std::vector<double> kiln, blas, eigen, vsBlas, vsEigen;
   for (auto _ : state) {
     const auto t0 = Clock::now();
-    gemm::sgemm(op.m, op.n, op.k, op.a.data<float>(), op.lda(), op.ta, op.b.data<float>(), op.n,
-                false, op.c.data<float>(), op.n);
+    gemm::sgemm(op.m, op.n, op.k, op.a.data<float>(), op.lda(), op.ta, op.b.data<float>(), op.ldb(),
+                op.tb, op.c.data<float>(), op.n);
     benchmark::ClobberMemory();
     const auto t1 = Clock::now();
-    cblas_sgemm(CblasRowMajor, op.ta ? CblasTrans : CblasNoTrans, CblasNoTrans, int(op.m),
-                int(op.n), int(op.k), 1.0f, op.a.data<float>(), int(op.lda()), op.b.data<float>(),
-                int(op.n), 0.0f, op.c.data<float>(), int(op.n));
+    cblas_sgemm(CblasRowMajor, op.ta ? CblasTrans : CblasNoTrans, op.tb ? CblasTrans : CblasNoTrans,
+                int(op.m), int(op.n), int(op.k), 1.0f, op.a.data<float>(), int(op.lda()),
+                op.b.data<float>(), int(op.ldb()), 0.0f, op.c.data<float>(), int(op.n));
     benchmark::ClobberMemory();
     const auto t2 = Clock::now();
     kiln::bench::eigenHostSgemm(op.m, op.n, op.k, op.a.data<float>(), op.ta, op.b.data<float>(),
-                                false, op.c.data<float>());
+                                op.tb, op.c.data<float>());
     benchmark::ClobberMemory();
     const auto t3 = Clock::now();
     const double tk = std::chrono::duration<double>(t1 - t0).count();
@@ -161,14 +164,15 @@ void BM_Paired(benchmark::State &state) {
 }
 #endif
 
-/// {m, n, k, transA}.
+/// {m, n, k, transA, transB}.
 void shapes(benchmark::internal::Benchmark *b) {
-  b->ArgNames({"m", "n", "k", "ta"});
-  b->Args({100, 256, 784, 0});  // v0 @ W
-  b->Args({256, 256, 784, 0});  // a 256-row batch
-  b->Args({784, 256, 100, 1});  // v0.T @ h (the RBM weight update)
-  b->Args({1000, 1000, 1000, 0});
-  b->Args({32, 8, 16, 0});      // tiny
+  b->ArgNames({"m", "n", "k", "ta", "tb"});
+  b->Args({100, 256, 784, 0, 0});  // v0 @ W
+  b->Args({256, 256, 784, 0, 0});  // a 256-row batch
+  b->Args({784, 256, 100, 1, 0});  // v0.T @ h (the RBM weight update)
+  b->Args({100, 784, 256, 0, 1});  // h @ W.T (back to the visible units)
+  b->Args({1000, 1000, 1000, 0, 0});
+  b->Args({32, 8, 16, 0, 0});      // tiny
   b->MinTime(0.1)->UseRealTime();
 }
 
@@ -180,8 +184,8 @@ BENCHMARK(BM_OpenBLAS)->Apply(shapes);
 #ifdef KILN_BENCH_OPENBLAS
 BENCHMARK(BM_Paired)->Apply(shapes)->MinTime(1.0);
 #endif
-BENCHMARK(BM_KilnMatmul)->ArgNames({"m", "n", "k", "ta"})->Args({100, 256, 784, 0})->Args({784, 256, 100, 1})->MinTime(0.1)->UseRealTime();
-BENCHMARK(BM_KilnScalar)->ArgNames({"m", "n", "k", "ta"})->Args({100, 256, 784, 0})->MinTime(0.1)->UseRealTime();
+BENCHMARK(BM_KilnMatmul)->ArgNames({"m", "n", "k", "ta", "tb"})->Args({100, 256, 784, 0, 0})->Args({784, 256, 100, 1, 0})->MinTime(0.1)->UseRealTime();
+BENCHMARK(BM_KilnScalar)->ArgNames({"m", "n", "k", "ta", "tb"})->Args({100, 256, 784, 0, 0})->MinTime(0.1)->UseRealTime();
 
 } // namespace
 

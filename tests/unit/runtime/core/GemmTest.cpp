@@ -129,7 +129,9 @@ std::vector<Isa> supportedIsas() {
 }
 
 // Shapes around the blocking of every level: MR 4/6/12, NR 4/8/16/32,
-// MC 64/72/144, KC 128/256, chunks of 8 MC rows, 64 NR columns, 4 KC steps.
+// MC 64/72/144, KC 128/256, chunks of 8 MC rows, 1024 columns, 1024 steps;
+// and of the small-product kernels: blocks of 4 rows x 2 vectors (4/8/16
+// lanes), a last block of one vector, the 64^3 multiply-add bound.
 struct Shape {
   int64_t m, n, k;
 };
@@ -139,6 +141,14 @@ const Shape kShapes[] = {
     {6, 15, 256},  {19, 9, 129},  {23, 47, 128}, {37, 41, 255},   {64, 1, 3},    {65, 2, 5},
     {73, 19, 11},  {145, 18, 7},  {143, 50, 3},  {71, 65, 97},    {1, 1025, 3},  {3, 1100, 2},
     {2, 3, 1030},  {1160, 3, 2},  {1, 64, 2049}, {150, 130, 140},
+    {8, 7, 5},     {9, 9, 3},     {3, 15, 8},    {4, 16, 2},      {10, 17, 6},   {5, 31, 9},
+    {7, 33, 4},    {6, 65, 3},    {32, 8, 16},   {64, 64, 64},    {64, 64, 65},  {1, 4096, 64},
+};
+
+/// Turns the small-product path off for a test, and back on after.
+struct PackedOnly {
+  PackedOnly() { gemm::setSmallProductsForTesting(false); }
+  ~PackedOnly() { gemm::setSmallProductsForTesting(true); }
 };
 
 template <class T> void checkAllShapes() {
@@ -168,6 +178,52 @@ TEST(Gemm, EveryLevelMatchesTheFmaChainF64) {
     ASSERT_TRUE(gemm::setIsaForTesting(isa));
     checkAllShapes<double>();
   }
+}
+
+// The same shapes with the small-product path off: the small ones then go
+// through packing and partial register tiles, which must give the same
+// bits (both are the definition).
+TEST(Gemm, PackedPathMatchesTheFmaChainAtEverySize) {
+  IsaGuard guard;
+  PackedOnly packed;
+  for (Isa isa : supportedIsas()) {
+    ASSERT_TRUE(gemm::setIsaForTesting(isa));
+    checkAllShapes<float>();
+    checkAllShapes<double>();
+  }
+}
+
+// Small products, directly: the small path and the packed one agree bit for
+// bit on every level (and across levels), all flags, with special values
+// (the definition check above uses finite values only).
+TEST(Gemm, SmallPathAgreesBitwiseWithThePackedPath) {
+  IsaGuard guard;
+  const Shape shapes[] = {{32, 8, 16}, {5, 33, 7}, {17, 20, 64}, {64, 64, 64}, {1, 1, 300}};
+  for (const Shape &s : shapes)
+    for (int flags = 0; flags < 4; ++flags) {
+      const bool ta = flags & 1, tb = flags & 2;
+      Operands<float> op(s.m, s.n, s.k, ta, tb, 1, 70 + uint64_t(flags));
+      op.a.data[1] = std::numeric_limits<float>::infinity();
+      op.b.data[2] = -0.0f;
+      op.b.data[0] = std::numeric_limits<float>::denorm_min();
+      std::vector<Mat<float>> results;
+      for (Isa isa : supportedIsas()) {
+        ASSERT_TRUE(gemm::setIsaForTesting(isa));
+        for (bool small : {true, false}) {
+          gemm::setSmallProductsForTesting(small);
+          Mat<float> c(s.m, s.n, 2, -1.0f);
+          run(s.m, s.n, s.k, op.a, ta, op.b, tb, c);
+          results.push_back(std::move(c));
+        }
+      }
+      gemm::setSmallProductsForTesting(true);
+      for (const Mat<float> &r : results)
+        for (int64_t i = 0; i < s.m; ++i)
+          for (int64_t j = 0; j < s.n + 2; ++j)
+            ASSERT_TRUE(sameBits(r.at(i, j), results[0].at(i, j)))
+                << s.m << "x" << s.n << "x" << s.k << " ta=" << ta << " tb=" << tb << " at " << i
+                << "," << j;
+    }
 }
 
 TEST(Gemm, Avx512RunsWhenTheCpuHasIt) {
@@ -355,6 +411,8 @@ TEST(Gemm, EpilogueSeesEveryElementOnceWithItsFinalValue) {
     checkEpilogue<double>(41, 23, 9, false, true, 1);
     checkEpilogue<float>(9, 11, 0, false, false, 1);    // k == 0
     checkEpilogue<float>(5, 7, 2100, true, false, 1);   // several k chunks
+    checkEpilogue<float>(20, 70, 9, false, true, 1);    // the small path
+    checkEpilogue<double>(33, 9, 40, true, false, 1);   // the small path
   }
   // From several threads (the default level). A helper thread that the OS
   // does not run takes no tiles (runtime/JobPool.h), so on a loaded machine
