@@ -56,13 +56,13 @@ struct CallContext {
   /// Where a native asks the VM to save itself; null when the caller
   /// cannot (a native called outside a VM).
   CheckpointRequest *checkpoint = nullptr;
-  /// Per result k, the previous value of the slot result k goes to when no
-  /// one else holds it (Tensor::isUnique), or a null tensor: a native may
-  /// move spare[k] out and return it as result k, with every byte
-  /// rewritten, if its dtype and shape are those of the result (a loop
-  /// that reads a row a step then allocates nothing and touches no
-  /// reference count). Ignoring it is always correct.
-  std::span<Tensor> spare;
+  /// Per result k, the slot result k goes to when its previous value is
+  /// held by no one else (Tensor::isUnique), else null: a native may move
+  /// *spare[k] out and return it as result k, with every byte rewritten, if
+  /// its dtype and shape are those of the result (a loop that reads a row a
+  /// step then allocates nothing and touches no reference count). Ignoring
+  /// it is always correct; reading it for anything else is not.
+  std::span<Tensor *const> spare;
 };
 
 /// `pattern` with each `{step}` replaced by `step` (the file names of

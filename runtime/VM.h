@@ -249,7 +249,8 @@ private:
   std::vector<int32_t> fusedAt_;    // per instruction: index into fused_, or -1
   std::vector<uint64_t> rngScratch_;
   // Scratch reused by every call so a steady-state step does not allocate.
-  std::vector<Tensor> args_, results_, spare_;
+  std::vector<Tensor> args_, results_;
+  std::vector<Tensor *> spare_; // CallContext::spare of the call in progress
   /// Set by a native through CallContext::checkpoint during its call.
   CheckpointRequest checkpointRequest_;
   /// Per `checkpoint` call (its pc): the files it wrote in this process,

@@ -263,7 +263,7 @@ public:
       for (bool l : {false, true})
         if (l ? labels : features) {
           size_t k = results.size();
-          Tensor t = rowTensor(l, k < ctx.spare.size() ? &ctx.spare[k] : nullptr);
+          Tensor t = rowTensor(l, k < ctx.spare.size() ? ctx.spare[k] : nullptr);
           fillRows(l ? labelCursor_ : cursor_, l, 1, t.data<float>());
           results.push_back(std::move(t));
         }

@@ -14,9 +14,11 @@
 //   error_rate(x, y) -> f32    fraction of rows whose argmax differs from y's
 //   predict(x) -> i64[?]       argmax class (first on ties)
 //
-// The softmax is computed on the transposed logits, zt = z.T - max(z, axis=1)
-// ([C, ?] minus [?] broadcasts along the trailing axis), which keeps exp()
-// from overflowing without needing a keepdims reduction.
+// sgd_step's softmax is the notation's softmax(z, axis=1) (a max-shifted
+// exp over keepdims reductions: no transposes, fewer ops a step than the
+// transposed form below); loss works on the transposed logits, zt = z.T -
+// max(z, axis=1) ([C, ?] minus [?] broadcasts along the trailing axis),
+// the same shift.
 #include "ir/Types.h"
 #include "runtime/components/Builtins.h"
 #include "runtime/components/Config.h"
@@ -64,10 +66,7 @@ ir::ComponentSchema schemaFor(const LogRegConfig &c) {
   ir::MethodSchema errorRate{"error_rate", {x, y}, {ir::Type::f32()}, true, true, ""};
   ir::MethodSchema predict{"predict", {x}, {ir::Type::tensor(ElemType::I64, {dyn})}, true, true,
                            ""};
-  const std::string softmax = "    z = x @ self.W + self.b\n"
-                              "    zt = z.T - max(z, axis=1)\n"
-                              "    e = exp(zt)\n"
-                              "    p = (e / sum(e, axis=0)).T\n";
+  const std::string softmax = "    p = softmax(x @ self.W + self.b, axis=1)\n";
   s.kernelSource =
       kernelText(s.typeName, step,
                  softmax + "    self.W += lr * (x.T @ (y - p)) / rows(x)\n"

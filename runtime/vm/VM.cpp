@@ -594,30 +594,28 @@ void VM::execCall(Frame &fr, uint32_t pc) {
     }
     args_.push_back(fr.slots[in[k]].tensor);
   }
-  // The result slots' old values that only they hold: the native may write
-  // its results into them (CallContext::spare). Moved, not copied: no
+  // The result slots whose old values only they hold: the native may take
+  // those tensors for its results (CallContext::spare): no allocation, no
   // reference count changes hands.
   if (spare_.size() < I.nOut)
     spare_.resize(I.nOut);
-  for (unsigned k = 0; k < I.nOut; ++k)
-    if (Tensor &t = fr.slots[out[k]].tensor; t.isUnique())
-      spare_[k] = std::move(t);
+  for (unsigned k = 0; k < I.nOut; ++k) {
+    Tensor &t = fr.slots[out[k]].tensor;
+    spare_[k] = t.isUnique() ? &t : nullptr;
+  }
   CallContext ctx;
   ctx.out = out_ ? out_ : &std::cout;
   ctx.step = root_.weaving ? scheduleIndex() : steps_;
   ctx.checkpoint = &checkpointRequest_;
-  ctx.spare = std::span<Tensor>(spare_.data(), I.nOut);
+  ctx.spare = std::span<Tensor *const>(spare_.data(), I.nOut);
   NativeError err;
   bool ok = I.opcode == Opcode::CallMethod
                 ? components_[I.a]->invoke(static_cast<int>(I.b), args_, P.kwargs[I.c], ctx,
                                            results_, err)
                 : P.natives[I.a]->fn(args_, P.kwargs[I.c], ctx, results_, err);
   args_.clear();
-  // Spares the native did not take go back (a failed call leaves its
-  // result slots as they were unless it took one; a taken one is a result).
-  for (unsigned k = 0; k < I.nOut; ++k)
-    if (spare_[k].defined())
-      fr.slots[out[k]].tensor = std::move(spare_[k]);
+  // (A failed call leaves its result slots as they were, but for a spare
+  // the native took.)
   if (!ok) {
     fail(pc, err.message.empty() ? "native call failed" : err.message);
     return;

@@ -117,10 +117,11 @@ TEST(Dataset, NextBatchEqualsRepeatedNextAcrossEpochs) {
   }
 }
 
-TEST(Dataset, NextReusesOnlyRowsNobodyHolds) {
-  // next() writes into a row it handed out before once the caller dropped
-  // it (Tensor::isUnique); rows still held, by the caller or by a clone,
-  // keep their values.
+TEST(Dataset, NextWritesIntoTheCallersSpareRowOnly) {
+  // next() takes the caller's spare (CallContext::spare: the VM offers a
+  // result slot's old tensor when only the slot holds it) and rewrites it;
+  // without one, or with one of another shape, it returns a new row; rows
+  // held elsewhere keep their values.
   Registry r = Registry::withBuiltins();
   std::vector<ir::NamedAttribute> cfg = {kv("rows", 5), kv("cols", 2), kv("seed", 9)};
   auto d = create(r, "Dataset", "randn", cfg);
@@ -129,20 +130,50 @@ TEST(Dataset, NextReusesOnlyRowsNobodyHolds) {
   auto row = [&](int64_t i) {
     return std::vector<double>{all.at(2 * i), all.at(2 * i + 1)};
   };
+  const int next = d->methodIndex("next");
+  Tensor slot; // the VM's result slot
   std::vector<Tensor> held;
+  int reused = 0;
   for (int64_t i = 0; i < 20; ++i) {
-    Tensor t = call(*d, "next").at(0);
-    ASSERT_EQ(t.shape(), (std::vector<int64_t>{2}));
-    EXPECT_EQ(values(t), row(i)) << i;
-    if (i % 3 == 0)
-      held.push_back(t); // keep some, drop the others
-    if (i == 10) {
-      auto c = d->clone(); // shares the spare rows until one side drops them
-      EXPECT_EQ(values(call(*c, "next").at(0)), row(11));
+    Tensor *spare = slot.isUnique() ? &slot : nullptr;
+    const void *old = slot.defined() ? slot.raw() : nullptr;
+    CallContext ctx;
+    ctx.spare = std::span<Tensor *const>(&spare, 1);
+    std::vector<Tensor> results;
+    NativeError error;
+    ASSERT_TRUE(d->invoke(next, {}, {}, ctx, results, error)) << error.message;
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_EQ(results[0].shape(), (std::vector<int64_t>{2}));
+    EXPECT_EQ(values(results[0]), row(i)) << i;
+    if (spare) {
+      EXPECT_FALSE(slot.defined()) << i; // taken
+      EXPECT_EQ(results[0].raw(), old) << i;
+      ++reused;
+    } else if (old) {
+      EXPECT_NE(results[0].raw(), old) << i;
     }
+    slot = std::move(results[0]);
+    if (i % 3 == 0)
+      held.push_back(slot); // keep some (the next call gets no spare)
   }
+  EXPECT_EQ(reused, 12); // every step after one the caller dropped (19 - 7 held)
   for (size_t k = 0; k < held.size(); ++k)
     EXPECT_EQ(values(held[k]), row(int64_t(3 * k))) << k;
+
+  // A spare of another shape or dtype stays as it was.
+  for (int c = 0; c < 2; ++c) {
+    Tensor wrong = c ? Tensor::full(ElemType::F64, {2}, 7.0) : Tensor::full(ElemType::F32, {3}, 7.0);
+    ASSERT_TRUE(wrong.isUnique());
+    Tensor *spare = &wrong;
+    CallContext ctx;
+    ctx.spare = std::span<Tensor *const>(&spare, 1);
+    std::vector<Tensor> results;
+    NativeError error;
+    ASSERT_TRUE(d->invoke(next, {}, {}, ctx, results, error));
+    ASSERT_TRUE(wrong.defined());
+    EXPECT_EQ(wrong.at(0), 7.0);
+    EXPECT_NE(results.at(0).raw(), wrong.raw());
+  }
 }
 
 TEST(Dataset, ShuffleVisitsEveryRowOncePerEpochInANewOrder) {
