@@ -40,15 +40,10 @@ template <class Draw> void forWordTiles(uint64_t seed, uint64_t stream, uint64_t
   }
 }
 
-KILN_HOST_CLONES void uniformF32FromWords(const uint32_t *w, int64_t n, float *y) {
-  for (int64_t i = 0; i < n; ++i)
-    y[i] = philox::toUnitF32(w[i]);
-}
-
+// Uniform f32 draws are converted in registers by PhiloxBlocks itself (no
+// tile: the words never reach memory).
 void uniformF32Blocks(uint64_t seed, uint64_t stream, uint64_t first, int64_t blocks, float *y) {
-  forWordTiles(seed, stream, first, blocks, [&](const uint32_t *w, int64_t len, int64_t b0) {
-    uniformF32FromWords(w, 4 * len, y + 4 * b0);
-  });
+  philox::uniformF32Blocks(seed, stream, first, blocks, y);
 }
 
 /// y[k] from words 2k (low) and 2k+1 (high): two draws a block.

@@ -37,11 +37,15 @@ namespace {
 constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u; // multipliers
 constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u; // Weyl key increments
 
-void scalarWords(uint64_t seed, uint64_t stream, uint64_t first, int64_t count, uint32_t *out) {
+template <bool kUniform, class Out>
+void scalarBlocks(uint64_t seed, uint64_t stream, uint64_t first, int64_t count, Out *out) {
   for (int64_t i = 0; i < count; ++i) {
     Counter w = block(seed, stream, first + uint64_t(i));
     for (unsigned j = 0; j < 4; ++j)
-      out[4 * i + j] = w[j];
+      if constexpr (kUniform)
+        out[4 * i + j] = toUnitF32(w[j]);
+      else
+        out[4 * i + j] = w[j];
   }
 }
 
@@ -58,9 +62,12 @@ constexpr int kVec512 = 8;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
-__attribute__((target("avx512f"))) void avx512Words(uint64_t seed, uint64_t stream,
-                                                      uint64_t first, int64_t count,
-                                                      uint32_t *out) {
+/// The words, or (kUniform) their uniform f32 draws (w >> 8) * 2^-24 (exact:
+/// a 24-bit integer converts exactly and the scale is a power of two), of
+/// `count` blocks from `first` into out[4 * count].
+template <bool kUniform, class Out>
+__attribute__((target("avx512f"))) void avx512Blocks(uint64_t seed, uint64_t stream,
+                                                       uint64_t first, int64_t count, Out *out) {
   const Key k = keyFor(seed);
   const __m512i mult = _mm512_set4_epi32(0, int(kM1), 0, int(kM0));
   __m512i keys[10];
@@ -92,18 +99,25 @@ __attribute__((target("avx512f"))) void avx512Words(uint64_t seed, uint64_t stre
                      : _mm512_shuffle_epi32(q, _MM_PERM_ENUM(0x1B));
       }
     }
-    for (int v = 0; v < kVec512; ++v)
-      _mm512_storeu_si512(out + 4 * i + 16 * v, c[v]);
+    for (int v = 0; v < kVec512; ++v) {
+      if constexpr (kUniform)
+        _mm512_storeu_ps(out + 4 * i + 16 * v,
+                         _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(c[v], 8)),
+                                       _mm512_set1_ps(0x1p-24f)));
+      else
+        _mm512_storeu_si512(out + 4 * i + 16 * v, c[v]);
+    }
   }
-  scalarWords(seed, stream, first + uint64_t(i), count - i, out + 4 * i);
+  scalarBlocks<kUniform>(seed, stream, first + uint64_t(i), count - i, out + 4 * i);
 }
 #pragma GCC diagnostic pop
 
 // 4 vectors (8 blocks) an iteration: 16 ymm registers.
 constexpr int kVec256 = 4;
 
-__attribute__((target("avx2"))) void avx2Words(uint64_t seed, uint64_t stream, uint64_t first,
-                                                 int64_t count, uint32_t *out) {
+template <bool kUniform, class Out>
+__attribute__((target("avx2"))) void avx2Blocks(uint64_t seed, uint64_t stream, uint64_t first,
+                                                  int64_t count, Out *out) {
   const Key k = keyFor(seed);
   const __m256i mult = _mm256_setr_epi32(int(kM0), 0, int(kM1), 0, int(kM0), 0, int(kM1), 0);
   __m256i keys[10];
@@ -132,10 +146,16 @@ __attribute__((target("avx2"))) void avx2Words(uint64_t seed, uint64_t stream, u
         c[v] = r < 9 ? _mm256_shuffle_epi32(q, 0x93) : _mm256_shuffle_epi32(q, 0x1B);
       }
     }
-    for (int v = 0; v < kVec256; ++v)
-      _mm256_storeu_si256(reinterpret_cast<__m256i *>(out + 4 * i + 8 * v), c[v]);
+    for (int v = 0; v < kVec256; ++v) {
+      if constexpr (kUniform)
+        _mm256_storeu_ps(out + 4 * i + 8 * v,
+                         _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(c[v], 8)),
+                                       _mm256_set1_ps(0x1p-24f)));
+      else
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(out + 4 * i + 8 * v), c[v]);
+    }
   }
-  scalarWords(seed, stream, first + uint64_t(i), count - i, out + 4 * i);
+  scalarBlocks<kUniform>(seed, stream, first + uint64_t(i), count - i, out + 4 * i);
 }
 
 BlocksIsa bestIsa() {
@@ -198,16 +218,19 @@ bool setBlocksIsaForTesting(BlocksIsa isa) {
   return true;
 }
 
-void blockWordsWith(BlocksIsa isa, uint64_t seed, uint64_t stream, uint64_t first, int64_t count,
-                    uint32_t *out) {
-  KILN_ASSERT(blocksIsaSupported(isa), "philox::blockWordsWith: this CPU cannot run the level");
+namespace {
+
+template <bool kUniform, class Out>
+void blocksWith(BlocksIsa isa, uint64_t seed, uint64_t stream, uint64_t first, int64_t count,
+                Out *out) {
+  KILN_ASSERT(blocksIsaSupported(isa), "philox: this CPU cannot run the requested level");
   if (count <= 0)
     return;
   switch (isa) {
-  case BlocksIsa::Scalar: scalarWords(seed, stream, first, count, out); return;
+  case BlocksIsa::Scalar: scalarBlocks<kUniform>(seed, stream, first, count, out); return;
 #if defined(__x86_64__)
-  case BlocksIsa::Avx2: avx2Words(seed, stream, first, count, out); return;
-  case BlocksIsa::Avx512: avx512Words(seed, stream, first, count, out); return;
+  case BlocksIsa::Avx2: avx2Blocks<kUniform>(seed, stream, first, count, out); return;
+  case BlocksIsa::Avx512: avx512Blocks<kUniform>(seed, stream, first, count, out); return;
 #else
   default: break;
 #endif
@@ -215,8 +238,24 @@ void blockWordsWith(BlocksIsa isa, uint64_t seed, uint64_t stream, uint64_t firs
   KILN_UNREACHABLE("bad BlocksIsa");
 }
 
+} // namespace
+
+void blockWordsWith(BlocksIsa isa, uint64_t seed, uint64_t stream, uint64_t first, int64_t count,
+                    uint32_t *out) {
+  blocksWith<false>(isa, seed, stream, first, count, out);
+}
+
 void blockWords(uint64_t seed, uint64_t stream, uint64_t first, int64_t count, uint32_t *out) {
-  blockWordsWith(activeBlocksIsa(), seed, stream, first, count, out);
+  blocksWith<false>(activeBlocksIsa(), seed, stream, first, count, out);
+}
+
+void uniformF32BlocksWith(BlocksIsa isa, uint64_t seed, uint64_t stream, uint64_t first,
+                          int64_t count, float *out) {
+  blocksWith<true>(isa, seed, stream, first, count, out);
+}
+
+void uniformF32Blocks(uint64_t seed, uint64_t stream, uint64_t first, int64_t count, float *out) {
+  blocksWith<true>(activeBlocksIsa(), seed, stream, first, count, out);
 }
 
 } // namespace kiln::runtime::philox

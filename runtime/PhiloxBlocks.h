@@ -38,4 +38,11 @@ void blockWords(uint64_t seed, uint64_t stream, uint64_t first, int64_t count, u
 void blockWordsWith(BlocksIsa isa, uint64_t seed, uint64_t stream, uint64_t first, int64_t count,
                     uint32_t *out);
 
+/// out[4*i + j] = toUnitF32(word j of philox::block(seed, stream, first +
+/// i)): the uniform f32 draws of whole blocks, converted in registers (the
+/// conversion is exact, so the same bits as philox::uniformF32).
+void uniformF32Blocks(uint64_t seed, uint64_t stream, uint64_t first, int64_t count, float *out);
+void uniformF32BlocksWith(BlocksIsa isa, uint64_t seed, uint64_t stream, uint64_t first,
+                          int64_t count, float *out);
+
 } // namespace kiln::runtime::philox

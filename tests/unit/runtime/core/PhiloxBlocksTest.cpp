@@ -39,9 +39,10 @@ uint64_t splitmix(uint64_t &s) {
   return z ^ (z >> 31);
 }
 
-/// blockWordsWith(isa, ...) written `shift` words past an aligned start,
-/// with guard words on both sides, against philox::block; returns the
-/// number of mismatching words (and reports the first few).
+/// blockWordsWith(isa, ...) and uniformF32BlocksWith(isa, ...) written
+/// `shift` words past an aligned start, with guard words on both sides,
+/// against philox::block and philox::toUnitF32; returns the number of
+/// mismatching words (and reports the first few).
 int checkWords(BlocksIsa isa, uint64_t seed, uint64_t stream, uint64_t first, int64_t count,
                int shift) {
   constexpr uint32_t kGuard = 0xA5A5A5A5u;
@@ -63,6 +64,25 @@ int checkWords(BlocksIsa isa, uint64_t seed, uint64_t stream, uint64_t first, in
     if (*p != kGuard && bad++ < 3)
       ADD_FAILURE() << philox::blocksIsaName(isa) << " wrote past the output (count " << count
                     << ")";
+  const float kGuardF = -7.0f;
+  std::vector<float> fbuf(size_t(4 * count + 32), kGuardF);
+  float *fout = fbuf.data() + 16 + shift;
+  philox::uniformF32BlocksWith(isa, seed, stream, first, count, fout);
+  for (int64_t i = 0; i < count; ++i) {
+    philox::Counter w = philox::block(seed, stream, first + uint64_t(i));
+    for (unsigned j = 0; j < 4; ++j)
+      if (std::bit_cast<uint32_t>(fout[4 * i + j]) !=
+              std::bit_cast<uint32_t>(philox::toUnitF32(w[j])) &&
+          bad++ < 3)
+        ADD_FAILURE() << philox::blocksIsaName(isa) << " uniform at block "
+                      << first + uint64_t(i) << " word " << j;
+  }
+  for (float *p = fbuf.data(); p < fout; ++p)
+    if (*p != kGuardF && bad++ < 3)
+      ADD_FAILURE() << philox::blocksIsaName(isa) << " uniform wrote before the output";
+  for (float *p = fout + 4 * count; p < fbuf.data() + fbuf.size(); ++p)
+    if (*p != kGuardF && bad++ < 3)
+      ADD_FAILURE() << philox::blocksIsaName(isa) << " uniform wrote past the output";
   return bad;
 }
 
