@@ -7,60 +7,96 @@
 #include "runtime/KernelsInternal.h"
 #include "runtime/Parallel.h"
 #include "runtime/Philox.h"
+#include "runtime/PhiloxBlocks.h"
 
 namespace kiln::runtime::kernels {
 
 namespace {
 
 // Draws are written block by block: the whole blocks in the middle of
-// [counter, counter + n) go through the `...Blocks` loops below, which are
-// host-ISA clones (KILN_HOST_CLONES: Philox, log and sincos vectorize
-// across blocks; each block is the same IEEE sequence in every clone), in
-// chunks of kChunkBlocks on the job pool; the one or two partial blocks at
-// the ends are written element by element.
+// [counter, counter + n) go through the `...Blocks` loops below, in chunks
+// of kChunkBlocks on the job pool; the one or two partial blocks at the ends
+// are written element by element. A `...Blocks` loop takes the Philox words
+// of kTileBlocks blocks at a time from philox::blockWords (PhiloxBlocks.h:
+// hand-vectorized, AVX-512 or AVX2 picked at run time, the same words as
+// philox::block) into a buffer that stays in L1, then maps them to draws
+// with a host-ISA clone (KILN_HOST_CLONES: the conversions, log and sincos
+// vectorize across draws; each draw is the same IEEE sequence in every
+// clone). Left to GCC, the Philox rounds of the cloned loop were built from
+// 64-bit products (vpmullq) and held uniform f32 draws to ~0.2x of a fill.
 
 constexpr int64_t kChunkBlocks = 2048;
+constexpr int64_t kTileBlocks = 256; // 4 KiB of words
 
-KILN_HOST_CLONES void uniformF32Blocks(uint64_t seed, uint64_t stream, uint64_t first,
-                                       int64_t blocks, float *y) {
-  for (int64_t i = 0; i < blocks; ++i) {
-    philox::Counter w = philox::block(seed, stream, first + uint64_t(i));
-    for (unsigned j = 0; j < 4; ++j)
-      y[4 * i + j] = philox::toUnitF32(w[j]);
+/// Calls draw(words, blocks, b0) for the tiles of blocks [first, first +
+/// blocks): words holds the 4 * len words of blocks first + b0 ...
+template <class Draw> void forWordTiles(uint64_t seed, uint64_t stream, uint64_t first,
+                                         int64_t blocks, Draw draw) {
+  alignas(64) uint32_t words[4 * kTileBlocks];
+  for (int64_t b0 = 0; b0 < blocks; b0 += kTileBlocks) {
+    const int64_t len = std::min(kTileBlocks, blocks - b0);
+    philox::blockWords(seed, stream, first + uint64_t(b0), len, words);
+    draw(words, len, b0);
   }
 }
 
-KILN_HOST_CLONES void uniformF64Blocks(uint64_t seed, uint64_t stream, uint64_t first,
-                                       int64_t blocks, double *y) {
-  for (int64_t i = 0; i < blocks; ++i) {
-    philox::Counter w = philox::block(seed, stream, first + uint64_t(i));
-    y[2 * i] = philox::toUnitF64(w[0], w[1]);
-    y[2 * i + 1] = philox::toUnitF64(w[2], w[3]);
+// Uniform f32 draws are converted in registers by PhiloxBlocks itself (no
+// tile: the words never reach memory).
+void uniformF32Blocks(uint64_t seed, uint64_t stream, uint64_t first, int64_t blocks, float *y) {
+  philox::uniformF32Blocks(seed, stream, first, blocks, y);
+}
+
+/// y[k] from words 2k (low) and 2k+1 (high): two draws a block.
+KILN_HOST_CLONES void uniformF64FromWords(const uint32_t *w, int64_t n, double *y) {
+  for (int64_t k = 0; k < n; ++k)
+    y[k] = philox::toUnitF64(w[2 * k], w[2 * k + 1]);
+}
+
+void uniformF64Blocks(uint64_t seed, uint64_t stream, uint64_t first, int64_t blocks, double *y) {
+  forWordTiles(seed, stream, first, blocks, [&](const uint32_t *w, int64_t len, int64_t b0) {
+    uniformF64FromWords(w, 2 * len, y + 2 * b0);
+  });
+}
+
+// f32 normals: four a block, the f32 Box-Muller pair of words (2p, 2p+1)
+// gives draws 2p and 2p+1, each pair computed once, times `scale` (x * 1.0f
+// == x, so unscaled draws are scale 1), written straight into the output.
+// flatten: GCC does not inline normal_pair_f32 by itself, and a call in the
+// body keeps the loop scalar.
+KILN_HOST_CLONES __attribute__((flatten)) void normalF32FromWords(const uint32_t *w,
+                                                                int64_t pairs, float scale,
+                                                                float *y) {
+  mathgen::ScalarEval b;
+  for (int64_t p = 0; p < pairs; ++p) {
+    std::array<float, 2> z = mathgen::normal_pair_f32(b, int32_t(w[2 * p]), int32_t(w[2 * p + 1]));
+    y[2 * p] = z[0] * scale;
+    y[2 * p + 1] = z[1] * scale;
   }
 }
 
-// f32 normals: four a block, two f32 Box-Muller pairs, each computed once,
-// times `scale` (x * 1.0f == x, so unscaled draws are scale 1), written
-// straight into the output. flatten: GCC does not inline the two calls of
-// normal_pair_f32 by itself, and a call in the body keeps the loop scalar
-// (0.15 GB/s instead of 2.1 GB/s).
-KILN_HOST_CLONES __attribute__((flatten)) void normalF32Blocks(uint64_t seed, uint64_t stream,
-                                                             uint64_t first, int64_t blocks,
-                                                             float scale, float *y) {
-  for (int64_t i = 0; i < blocks; ++i) {
-    std::array<float, 4> z = philox::normalQuadF32(seed, stream, first + uint64_t(i));
-    for (unsigned j = 0; j < 4; ++j)
-      y[4 * i + j] = z[j] * scale;
-  }
+void normalF32Blocks(uint64_t seed, uint64_t stream, uint64_t first, int64_t blocks, float scale,
+                     float *y) {
+  forWordTiles(seed, stream, first, blocks, [&](const uint32_t *w, int64_t len, int64_t b0) {
+    normalF32FromWords(w, 2 * len, scale, y + 4 * b0);
+  });
 }
 
-KILN_HOST_CLONES void normalF64Blocks(uint64_t seed, uint64_t stream, uint64_t first,
-                                      int64_t blocks, double *y) {
+/// f64 normals: the Box-Muller pair of block i's four words (philox::normalPair).
+KILN_HOST_CLONES __attribute__((flatten)) void normalF64FromWords(const uint32_t *w,
+                                                                int64_t blocks, double *y) {
+  mathgen::ScalarEval b;
   for (int64_t i = 0; i < blocks; ++i) {
-    std::array<double, 2> z = philox::normalPair(seed, stream, first + uint64_t(i));
+    std::array<double, 2> z = mathgen::normal_pair_f64(b, int32_t(w[4 * i]), int32_t(w[4 * i + 1]),
+                                                       int32_t(w[4 * i + 2]), int32_t(w[4 * i + 3]));
     y[2 * i] = z[0];
     y[2 * i + 1] = z[1];
   }
+}
+
+void normalF64Blocks(uint64_t seed, uint64_t stream, uint64_t first, int64_t blocks, double *y) {
+  forWordTiles(seed, stream, first, blocks, [&](const uint32_t *w, int64_t len, int64_t b0) {
+    normalF64FromWords(w, len, y + 2 * b0);
+  });
 }
 
 /// Fills y[0, n) with the draws at offsets counter + i: blocks(first,

@@ -13,7 +13,9 @@
 // The arithmetic (the Philox rounds, words -> uniform floats) is defined once,
 // as generators, in runtime/MathGen.h, which codegen instantiates too; the
 // functions below are their scalar instantiations plus the mapping of element
-// offsets to counters and words.
+// offsets to counters and words. The random kernels take the words of many
+// blocks at once from PhiloxBlocks.h (hand-vectorized, tested against
+// block() below).
 //
 // How kiln maps its draws onto Philox (the JIT must do exactly the same):
 //   key     = { low32(seed), high32(seed) }

@@ -122,21 +122,22 @@ Tensor randomNormal(ir::ElemType dtype, std::vector<int64_t> shape, uint64_t see
     kernels::fillNormalF32(t.data<float>(), t.numel(), seed, stream, 0, float(scale));
     return t;
   }
+  // Other types: the f64 draws of the runtime's kernels (philox::normalF64 at
+  // offsets 0, 1, ...), scaled in f64 and converted.
   std::vector<double> v(static_cast<size_t>(product(shape)));
-  for (size_t i = 0; i < v.size(); i += 2) {
-    std::array<double, 2> pair = philox::normalPair(seed, stream, i / 2);
-    v[i] = scale * pair[0];
-    if (i + 1 < v.size())
-      v[i + 1] = scale * pair[1];
-  }
+  kiln_rt_random_normal_f64(v.data(), int64_t(v.size()), seed, stream, 0);
+  for (double &x : v)
+    x = scale * x;
   return Tensor::fromDoubles(dtype, std::move(shape), v);
 }
 
 Tensor randomUniform(ir::ElemType dtype, std::vector<int64_t> shape, uint64_t seed,
                      uint64_t stream, double low, double high) {
+  // The runtime's f64 uniform draws (philox::uniformF64 at offsets 0, 1, ...).
   std::vector<double> v(static_cast<size_t>(product(shape)));
-  for (size_t i = 0; i < v.size(); ++i)
-    v[i] = low + (high - low) * philox::uniformF64(seed, stream, i);
+  kiln_rt_random_uniform_f64(v.data(), int64_t(v.size()), seed, stream, 0);
+  for (double &x : v)
+    x = low + (high - low) * x;
   return Tensor::fromDoubles(dtype, std::move(shape), v);
 }
 

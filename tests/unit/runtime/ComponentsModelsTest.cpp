@@ -6,7 +6,9 @@
 
 #include <cmath>
 
+#include "runtime/Philox.h"
 #include "runtime/Registry.h"
+#include "runtime/components/FieldComponent.h"
 #include "tests/unit/runtime/ComponentsTestUtil.h"
 
 namespace kiln::runtime {
@@ -121,6 +123,26 @@ TEST(ModelSchemas, ConcreteShapesFromConfig) {
   expectConsistent(r, "KMeans", {kv("k", 3), kv("dims", 2)});
   expectConsistent(r, "PCA", {kv("dims", 2), kv("inputs", 5)});
   expectConsistent(r, "Tensor", {{"shape", ir::Attribute::intArray({2, 2})}});
+}
+
+TEST(TensorComponent, InitializersAreTheScalarDrawsAtOffsetsFromZero) {
+  // Drawn by the runtime's (vectorized, parallel) kernels; the numbers are
+  // the scalar definitions at element offsets 0, 1, ... (runtime/Philox.h),
+  // scaled in f32 (f32 normals) or f64 and rounded to the dtype.
+  const int64_t n = 20011;
+  Tensor nf = randomNormal(ElemType::F32, {n}, 4, 2, 0.5);
+  Tensor nd = randomNormal(ElemType::F64, {n}, 4, 2, 0.5);
+  Tensor uf = randomUniform(ElemType::F32, {n}, 4, 2, -2.0, 3.0);
+  Tensor ud = randomUniform(ElemType::F64, {n}, 4, 2, -2.0, 3.0);
+  int bad = 0;
+  for (int64_t i = 0; i < n && bad < 5; ++i) {
+    const uint64_t o = uint64_t(i);
+    bad += nf.data<float>()[i] != philox::normalF32(4, 2, o) * 0.5f;
+    bad += nd.data<double>()[i] != 0.5 * philox::normalF64(4, 2, o);
+    bad += uf.data<float>()[i] != float(-2.0 + 5.0 * philox::uniformF64(4, 2, o));
+    bad += ud.data<double>()[i] != -2.0 + 5.0 * philox::uniformF64(4, 2, o);
+  }
+  EXPECT_EQ(bad, 0);
 }
 
 TEST(TensorComponent, InitialValues) {
