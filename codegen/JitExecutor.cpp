@@ -70,7 +70,7 @@ void *allocResult(void *rt, uint32_t k, const int64_t *dims) {
   const ir::Type &t = (*c->types)[k];
   try {
     runtime::Tensor r = runtime::Tensor::empty(
-        t.elem(), std::vector<int64_t>(dims, dims + t.rank()));
+        t.elem(), std::span<const int64_t>(dims, static_cast<size_t>(t.rank())));
     void *p = r.raw();
     (*c->out)[k] = std::move(r);
     return p;

@@ -115,7 +115,7 @@ void appendNumber(std::string &out, const Tensor &t, int64_t i) {
 
 } // namespace
 
-Tensor Tensor::empty(ElemType dtype, std::vector<int64_t> shape) {
+Tensor Tensor::empty(ElemType dtype, Shape shape) {
   Tensor t;
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);

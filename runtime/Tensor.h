@@ -119,8 +119,9 @@ public:
   /// A null tensor (no storage, no shape); `defined()` is false.
   Tensor() = default;
 
-  /// Uninitialized contents.
-  static Tensor empty(ElemType dtype, std::vector<int64_t> shape);
+  /// Uninitialized contents. (A Shape, not a vector: no heap for the dims
+  /// of a rank <= Shape::kInline tensor, the allocation of every op result.)
+  static Tensor empty(ElemType dtype, Shape shape);
   static Tensor zeros(ElemType dtype, std::vector<int64_t> shape);
   static Tensor full(ElemType dtype, std::vector<int64_t> shape, double value);
   static Tensor scalar(ElemType dtype, double value);
