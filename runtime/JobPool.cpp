@@ -15,15 +15,16 @@
 // and the caller must wait for it: a whole time slice (milliseconds) when
 // the helper shares a core with a busy neighbour, or turns on the caller's
 // own core when the wakeup put it there. Two things bound that cost:
-//   - past a short spin the caller sleeps on the done counter, so a helper
-//     that shares its core gets the core instead of taking turns with a
-//     spinning caller;
+//   - once a running helper would have finished, the caller stops spinning
+//     and sleeps on the done counter, so a helper that shares its core
+//     gets the core instead of taking turns with a spinning caller;
 //   - a batch whose caller waited much longer than its jobs take (the
 //     helper was not running) puts the pool in solo mode for a back-off
 //     period: batches run on the caller alone, helpers are not woken. The
-//     period doubles with every late batch (up to kMaxBackoff) and halves
-//     with every batch on time, so beside a busy process the pool probes
-//     the helpers a few times a second and otherwise runs like one thread.
+//     period doubles with every late batch (up to kMaxBackoff) and shrinks
+//     by 1/16 with every batch a helper took part in on time, so on a
+//     machine where helpers are often descheduled the pool probes them a
+//     few times a second and otherwise runs like one thread.
 // Which thread runs a job never changes a result, so neither does this.
 #include "runtime/JobPool.h"
 #include "runtime/OpenMP.h"
@@ -50,15 +51,14 @@ constexpr int64_t kMaxJobs = int64_t(kIndexMask);
 // gap between the packing and the compute batch of one product and between
 // the products of one training step, short enough not to burn a core.
 constexpr auto kSpinTime = std::chrono::microseconds(200);
-// How long the caller spins for a claimed job before it sleeps.
-constexpr auto kWaitSpin = std::chrono::microseconds(20);
 // A batch is late when the caller waited for the helpers longer than
-// twice its own mean job time plus kLateSlack (the scheduler's wakeup
+// twice its own mean job time plus kLateSlack (it then stops spinning) (the scheduler's wakeup
 // latency with both threads running is a few microseconds; a descheduled
 // helper costs milliseconds).
 constexpr auto kLateSlack = std::chrono::microseconds(50);
 constexpr auto kMinBackoff = std::chrono::milliseconds(2);
-constexpr auto kMaxBackoff = std::chrono::milliseconds(128);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(256);
+constexpr int kBackoffDecay = 16; // a batch on time shortens it by 1/16
 
 using Clock = std::chrono::steady_clock;
 
@@ -164,18 +164,21 @@ void runAll(int64_t count, void (*job)(void *, int64_t), void *ctx) {
 }
 
 /// Waits until the helpers have finished every claimed job of a batch of
-/// `count`: a short spin, then asleep on the done counter.
-void awaitDone(Pool &p, int64_t count) {
-  const auto until = Clock::now() + kWaitSpin;
+/// `count`: spinning until `late` (a running helper finishes by then), then
+/// asleep on the done counter. Returns whether it had to sleep.
+bool awaitDone(Pool &p, int64_t count, Clock::time_point late) {
   for (int spin = 0; p.done.load(std::memory_order_acquire) < count; ++spin) {
     _mm_pause();
-    if ((spin & 63) == 63 && Clock::now() > until)
+    if ((spin & 63) == 63 && Clock::now() > late)
       break;
   }
+  if (p.done.load(std::memory_order_acquire) >= count)
+    return false;
   p.callerAsleep.store(true);
   for (int64_t d = p.done.load(); d < count; d = p.done.load())
     p.done.wait(d);
   p.callerAsleep.store(false);
+  return true;
 }
 
 } // namespace
@@ -212,22 +215,19 @@ void runJobs(int64_t count, int threads, void (*job)(void *ctx, int64_t i), void
   if (p.sleepers.load() > 0)
     p.state.notify_all();
   tInJob = true;
-  const int64_t mine = std::max<int64_t>(1, drain(p, s));
+  const int64_t ran = drain(p, s), mine = std::max<int64_t>(1, ran);
   tInJob = false;
   // Only jobs that a helper has claimed are left to wait for.
-  if (p.done.load(std::memory_order_acquire) >= count) {
-    p.backoff = std::max<Clock::duration>(kMinBackoff, p.backoff / 2);
-    return;
-  }
+  if (ran == count)
+    return; // the helpers took nothing: this batch says nothing about them
   const auto drained = Clock::now();
-  awaitDone(p, count);
-  const auto waited = Clock::now() - drained;
-  if (waited > 2 * (drained - start) / mine + kLateSlack) {
+  if (awaitDone(p, count, drained + 2 * (drained - start) / mine + kLateSlack)) {
     ++p.lateBatches;
     p.soloUntil = Clock::now() + p.backoff;
     p.backoff = std::min<Clock::duration>(kMaxBackoff, p.backoff * 2);
   } else {
-    p.backoff = std::max<Clock::duration>(kMinBackoff, p.backoff / 2);
+    // Slowly: one late batch costs what tens of batches on time gain.
+    p.backoff = std::max<Clock::duration>(kMinBackoff, p.backoff - p.backoff / kBackoffDecay);
   }
 }
 

@@ -78,7 +78,7 @@ TEST(JobPool, OneThreadRunsOnTheCaller) {
 TEST(JobPool, HelpersTakePart) {
   // Over many batches a helper must get some jobs (unless the OS never
   // schedules it, which would make this machine useless for the suite).
-  // On a loaded machine late batches send the pool solo for up to 128 ms at
+  // On a loaded machine late batches send the pool solo for up to 256 ms at
   // a time, so the rounds are bounded by time, not by count.
   size_t most = 0;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -112,7 +112,7 @@ TEST(JobPool, AStalledHelperSendsThePoolSolo) {
     }
   }
   EXPECT_TRUE(sawSolo);
-  // And the helpers come back once the back-off is over (at most 128 ms).
+  // And the helpers come back once the back-off is over (at most 256 ms).
   size_t most = 0;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (most < 2 && std::chrono::steady_clock::now() < until)
