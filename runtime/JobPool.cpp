@@ -18,8 +18,8 @@
 //   - once a running helper would have finished, the caller stops spinning
 //     and sleeps on the done counter, so a helper that shares its core
 //     gets the core instead of taking turns with a spinning caller;
-//   - a batch whose caller waited much longer than its jobs take (the
-//     helper was not running) puts the pool in solo mode for a back-off
+//   - a batch whose caller waited a time slice longer than its jobs take
+//     (the helper was not running) puts the pool in solo mode for a back-off
 //     period: batches run on the caller alone, helpers are not woken. The
 //     period doubles with every late batch (up to kMaxBackoff) and shrinks
 //     by 1/16 with every batch a helper took part in on time, so on a
@@ -51,11 +51,16 @@ constexpr int64_t kMaxJobs = int64_t(kIndexMask);
 // gap between the packing and the compute batch of one product and between
 // the products of one training step, short enough not to burn a core.
 constexpr auto kSpinTime = std::chrono::microseconds(200);
-// A batch is late when the caller waited for the helpers longer than
-// twice its own mean job time plus kLateSlack (it then stops spinning) (the scheduler's wakeup
-// latency with both threads running is a few microseconds; a descheduled
-// helper costs milliseconds).
-constexpr auto kLateSlack = std::chrono::microseconds(50);
+// The caller stops spinning for the helpers once it has waited twice its
+// own mean job time plus kSleepSlack (a running helper is done by then:
+// the scheduler's wakeup latency with both threads running is a few
+// microseconds), and counts the batch late once it has waited that plus
+// kLateSlack: about a time slice, what a descheduled helper costs. Shorter
+// stalls (a helper briefly preempted by a neighbour's task) measured
+// cheaper to wait out than a solo period, which gives up the helpers'
+// share of the next batches.
+constexpr auto kSleepSlack = std::chrono::microseconds(50);
+constexpr auto kLateSlack = std::chrono::milliseconds(1);
 constexpr auto kMinBackoff = std::chrono::milliseconds(2);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(256);
 constexpr int kBackoffDecay = 16; // a batch on time shortens it by 1/16
@@ -74,11 +79,12 @@ struct Pool {
   std::atomic<int64_t> done{0};
   std::atomic<int> sleepers{0};
   std::atomic<bool> callerAsleep{false}; // the caller waits on `done`
-  std::mutex inUse; // one batch at a time; guards the fields below
+  std::mutex inUse;                      // one batch at a time; guards the fields below
   int helpers = 0;
-  Clock::time_point soloUntil{};       // batches before this run solo
+  Clock::time_point soloUntil{};         // batches before this run solo
   Clock::duration backoff = kMinBackoff; // the next solo period
-  int64_t lateBatches = 0, soloBatches = 0;
+  // Written under inUse, read by poolStats from any thread (even a job).
+  std::atomic<int64_t> lateBatches{0}, soloBatches{0};
 };
 
 // Never destroyed: detached helpers may still be looking at it while the
@@ -164,21 +170,20 @@ void runAll(int64_t count, void (*job)(void *, int64_t), void *ctx) {
 }
 
 /// Waits until the helpers have finished every claimed job of a batch of
-/// `count`: spinning until `late` (a running helper finishes by then), then
-/// asleep on the done counter. Returns whether it had to sleep.
-bool awaitDone(Pool &p, int64_t count, Clock::time_point late) {
+/// `count`: spinning until `sleepAt` (a running helper finishes by then),
+/// then asleep on the done counter.
+void awaitDone(Pool &p, int64_t count, Clock::time_point sleepAt) {
   for (int spin = 0; p.done.load(std::memory_order_acquire) < count; ++spin) {
     _mm_pause();
-    if ((spin & 63) == 63 && Clock::now() > late)
+    if ((spin & 63) == 63 && Clock::now() > sleepAt)
       break;
   }
   if (p.done.load(std::memory_order_acquire) >= count)
-    return false;
+    return;
   p.callerAsleep.store(true);
   for (int64_t d = p.done.load(); d < count; d = p.done.load())
     p.done.wait(d);
   p.callerAsleep.store(false);
-  return true;
 }
 
 } // namespace
@@ -199,7 +204,7 @@ void runJobs(int64_t count, int threads, void (*job)(void *ctx, int64_t i), void
   }
   const auto start = Clock::now();
   if (start < p.soloUntil) {
-    ++p.soloBatches;
+    p.soloBatches.fetch_add(1, std::memory_order_relaxed);
     runAll(count, job, ctx);
     return;
   }
@@ -221,20 +226,23 @@ void runJobs(int64_t count, int threads, void (*job)(void *ctx, int64_t i), void
   if (ran == count)
     return; // the helpers took nothing: this batch says nothing about them
   const auto drained = Clock::now();
-  if (awaitDone(p, count, drained + 2 * (drained - start) / mine + kLateSlack)) {
-    ++p.lateBatches;
+  const auto fair = 2 * (drained - start) / mine; // a running helper's share
+  awaitDone(p, count, drained + fair + kSleepSlack);
+  if (Clock::now() - drained > fair + kLateSlack) {
+    p.lateBatches.fetch_add(1, std::memory_order_relaxed);
     p.soloUntil = Clock::now() + p.backoff;
     p.backoff = std::min<Clock::duration>(kMaxBackoff, p.backoff * 2);
   } else {
-    // Slowly: one late batch costs what tens of batches on time gain.
+    // Slowly, so that where late batches keep coming the pool stays
+    // mostly solo.
     p.backoff = std::max<Clock::duration>(kMinBackoff, p.backoff - p.backoff / kBackoffDecay);
   }
 }
 
 PoolStats poolStats() {
-  Pool &p = pool();
-  std::lock_guard<std::mutex> lock(p.inUse);
-  return {p.lateBatches, p.soloBatches};
+  const Pool &p = pool();
+  return {p.lateBatches.load(std::memory_order_relaxed),
+          p.soloBatches.load(std::memory_order_relaxed)};
 }
 
 } // namespace kiln::runtime

@@ -109,7 +109,9 @@ void runKiln(benchmark::State &state, bool jit, bool oneThread = false) {
 }
 
 void BM_CD1KilnJit(benchmark::State &state) { runKiln(state, true); }
-void BM_CD1KilnJitOneThread(benchmark::State &state) { runKiln(state, true, true); }
+void BM_CD1KilnJitOneThread(benchmark::State &state) {
+  runKiln(state, true, true);
+}
 void BM_CD1KilnInterpreted(benchmark::State &state) { runKiln(state, false); }
 
 double median(std::vector<double> v) {

@@ -169,8 +169,7 @@ template <class T> void checkAllShapes() {
 void stallAHelper() {
   const int64_t late = kiln::runtime::poolStats().lateBatches;
   const auto caller = std::this_thread::get_id();
-  for (int round = 0; round < 200 && kiln::runtime::poolStats().lateBatches == late; ++round)
-  {
+  for (int round = 0; round < 200 && kiln::runtime::poolStats().lateBatches == late; ++round) {
     // The caller's job waits (a few ms at most) for a helper to claim the
     // other one, then the helper's job sleeps.
     std::atomic<bool> helperIn{false};

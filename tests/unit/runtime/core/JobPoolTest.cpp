@@ -44,8 +44,7 @@ size_t runAndCount(int64_t count, int threads) {
 bool stallAHelper() {
   const int64_t late = poolStats().lateBatches;
   const auto caller = std::this_thread::get_id();
-  for (int round = 0; round < 200 && poolStats().lateBatches == late; ++round)
-  {
+  for (int round = 0; round < 200 && poolStats().lateBatches == late; ++round) {
     // The caller's job waits (a few ms at most) for a helper to claim the
     // other one, then the helper's job sleeps.
     std::atomic<bool> helperIn{false};
