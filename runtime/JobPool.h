@@ -15,7 +15,10 @@
 // The thread count is omp_get_max_threads() at the time of the call, so
 // OMP_NUM_THREADS and omp_set_num_threads still decide it. A call made
 // while another thread is using the pool, or from inside an OpenMP
-// parallel region, runs all its jobs on the calling thread.
+// parallel region, runs all its jobs on the calling thread; so does a call
+// made shortly after batches whose caller had to wait for a helper the OS
+// was not running (solo mode, JobPool.cpp): beside a busy process the
+// caller works alone rather than wait milliseconds for a claimed job.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +29,14 @@ namespace kiln::runtime {
 /// Calls job(ctx, i) once for each i in [0, count), on the calling thread
 /// and up to `threads - 1` helpers, and returns when all calls are done.
 void runJobs(int64_t count, int threads, void (*job)(void *ctx, int64_t i), void *ctx);
+
+/// What the pool did since the process started: batches whose caller waited
+/// for a helper that was not running (late), and batches run on the caller
+/// alone because of them (solo). See JobPool.cpp.
+struct PoolStats {
+  int64_t lateBatches = 0, soloBatches = 0;
+};
+PoolStats poolStats();
 
 /// The same for a callable taking the job index.
 template <class F> void runJobs(int64_t count, int threads, F &&f) {

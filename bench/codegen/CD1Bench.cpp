@@ -4,6 +4,16 @@
 //                   FILT(rbm.cd1)])` run by the VM at -O2 with compiled
 //                   kernels (api::Session): the bulk read, the fused groups
 //                   and their GEMMs, and every VM step between them
+//   KilnJitOneThread the same on one thread whatever OMP_NUM_THREADS says:
+//                   the reference for "2 threads never slower than 1"
+//                   (issue #11) measured in the same run, under the same
+//                   neighbours
+//   KilnJitPaired   both in every iteration, one step each, alternating
+//                   which goes first: the counters one_ms and many_ms are
+//                   their median step times, speedup = one_ms / many_ms
+//                   (>= 1: OMP_NUM_THREADS threads no slower than one),
+//                   and the same from the means (mean_speedup).
+//                   Paired so that the ratio survives a loaded machine.
 //   KilnInterpreted the same with --no-jit
 //   KilnGemmsOnly   just the five products of the step through kiln's GEMM
 //                   (kiln_rt_sgemm): the floor of the compiled step
@@ -13,14 +23,21 @@
 // has the argument 100 (the batch) so scripts/bench-ratios.py pairs them:
 //   scripts/bench-ratios.py build/bench/codegen/bench_cd1 --ref BM_CD1EigenHost
 //       --metric items_per_second
+// and, for 2 threads against 1 in each run:
+//   scripts/bench-ratios.py build/bench/codegen/bench_cd1 --ref BM_CD1KilnJitOneThread
+//       --metric items_per_second --filter 'KilnJit'
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
+#include <omp.h>
 #include <string>
 #include <vector>
 
 #include "api/Session.h"
 #include "bench/codegen/HostReference.h"
+#include "runtime/JobPool.h"
 #include "runtime/Kernels.h"
 
 namespace {
@@ -53,8 +70,17 @@ int64_t stepsPerTrain(kiln::api::Session &s, const kiln::api::CompileOptions &o,
   return count(2) - count(1);
 }
 
-void runKiln(benchmark::State &state, bool jit) {
+void runKiln(benchmark::State &state, bool jit, bool oneThread = false) {
   const int64_t batch = state.range(0);
+  // omp_set_num_threads is what the kernels and the GEMM read per call.
+  struct Threads {
+    int saved = omp_get_max_threads();
+    explicit Threads(bool one) {
+      if (one)
+        omp_set_num_threads(1);
+    }
+    ~Threads() { omp_set_num_threads(saved); }
+  } threads(oneThread);
   kiln::api::Session session;
   kiln::api::CompileOptions opts;
   opts.jit = jit;
@@ -67,16 +93,83 @@ void runKiln(benchmark::State &state, bool jit) {
   }
   const int64_t per = stepsPerTrain(session, opts, batch);
   vm->run(per); // compile and warm the pool
+  const auto before = kiln::runtime::poolStats();
   for (auto _ : state)
     vm->run(per);
+  const auto after = kiln::runtime::poolStats();
   if (vm->status() != kiln::runtime::VM::Status::Running)
     state.SkipWithError("the VM stopped");
   state.SetItemsProcessed(int64_t(state.iterations()));
   state.counters["vm_steps"] = double(per);
+  // Job-pool batches per CD-1 step that waited for a descheduled helper,
+  // and that ran on the caller alone because of such waits (JobPool.h).
+  const double iters = double(state.iterations());
+  state.counters["late"] = double(after.lateBatches - before.lateBatches) / iters;
+  state.counters["solo"] = double(after.soloBatches - before.soloBatches) / iters;
 }
 
 void BM_CD1KilnJit(benchmark::State &state) { runKiln(state, true); }
+void BM_CD1KilnJitOneThread(benchmark::State &state) {
+  runKiln(state, true, true);
+}
 void BM_CD1KilnInterpreted(benchmark::State &state) { runKiln(state, false); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+void BM_CD1KilnJitPaired(benchmark::State &state) {
+  const int64_t batch = state.range(0);
+  const int many = omp_get_max_threads();
+  kiln::api::Session session;
+  kiln::api::CompileOptions opts;
+  opts.jitCache = false;
+  std::string err;
+  auto vm = session.loadSource(program(batch, int64_t(1) << 40), "cd1.kiln", opts, err);
+  if (!vm) {
+    state.SkipWithError(err.c_str());
+    return;
+  }
+  const int64_t per = stepsPerTrain(session, opts, batch);
+  vm->run(per); // compile and warm the pool
+  std::vector<double> one, multi;
+  auto timed = [&](int threads, std::vector<double> &into) {
+    omp_set_num_threads(threads);
+    const auto t0 = std::chrono::steady_clock::now();
+    vm->run(per);
+    into.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  };
+  bool oneFirst = true;
+  for (auto _ : state) {
+    if (oneFirst) {
+      timed(1, one);
+      timed(many, multi);
+    } else {
+      timed(many, multi);
+      timed(1, one);
+    }
+    oneFirst = !oneFirst;
+  }
+  omp_set_num_threads(many);
+  if (vm->status() != kiln::runtime::VM::Status::Running)
+    state.SkipWithError("the VM stopped");
+  state.SetItemsProcessed(2 * int64_t(state.iterations()));
+  state.counters["one_ms"] = median(one);
+  state.counters["many_ms"] = median(multi);
+  state.counters["speedup"] = median(one) / median(multi);
+  // Means too: a step that waited a time slice for a helper shows there.
+  const auto mean = [](const std::vector<double> &v) {
+    double sum = 0;
+    for (double x : v)
+      sum += x;
+    return v.empty() ? 0.0 : sum / double(v.size());
+  };
+  state.counters["one_mean_ms"] = mean(one);
+  state.counters["many_mean_ms"] = mean(multi);
+  state.counters["mean_speedup"] = mean(one) / mean(multi);
+}
 
 void BM_CD1KilnGemmsOnly(benchmark::State &state) {
   const int64_t n = state.range(0), V = kVisible, H = kHidden;
@@ -117,6 +210,8 @@ void BM_CD1EigenHost(benchmark::State &state) {
 } // namespace
 
 BENCHMARK(BM_CD1KilnJit)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CD1KilnJitOneThread)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CD1KilnJitPaired)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CD1KilnInterpreted)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CD1KilnGemmsOnly)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CD1EigenHost)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();

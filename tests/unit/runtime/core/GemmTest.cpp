@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "runtime/Gemm.h"
+#include "runtime/JobPool.h"
 #include "runtime/Kernels.h"
 
 namespace gemm = kiln::runtime::gemm;
@@ -160,6 +162,28 @@ template <class T> void checkAllShapes() {
       Operands<T> op(s.m, s.n, s.k, ta, tb, pad, seed++);
       checkAgainstReference(s.m, s.n, s.k, op.a, ta, op.b, tb, pad + int64_t(flags));
     }
+}
+
+/// Makes the job pool go solo for a while (as JobPoolTest's stallAHelper):
+/// two-job batches whose helper job sleeps, until one was late.
+void stallAHelper() {
+  const int64_t late = kiln::runtime::poolStats().lateBatches;
+  const auto caller = std::this_thread::get_id();
+  for (int round = 0; round < 200 && kiln::runtime::poolStats().lateBatches == late; ++round) {
+    // The caller's job waits (a few ms at most) for a helper to claim the
+    // other one, then the helper's job sleeps.
+    std::atomic<bool> helperIn{false};
+    kiln::runtime::runJobs(2, 2, [&](int64_t) {
+      if (std::this_thread::get_id() != caller) {
+        helperIn = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return;
+      }
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(5);
+      while (!helperIn && std::chrono::steady_clock::now() < until)
+        std::this_thread::yield();
+    });
+  }
 }
 
 } // namespace
@@ -337,6 +361,17 @@ TEST(Gemm, ThreadCountDoesNotChangeBits) {
     run(210, 130, 170, opd.a, ta, opd.b, tb, twod);
     EXPECT_EQ(std::memcmp(one.data.data(), two.data.data(), sizeof(float) * one.data.size()), 0);
     EXPECT_EQ(std::memcmp(oned.data.data(), twod.data.data(), sizeof(double) * oned.data.size()), 0);
+    // Right after a batch whose helper stalled (the job pool then runs some
+    // batches on the caller alone, JobPool.cpp): the same bits, whichever
+    // batches of the product ran solo.
+    stallAHelper();
+    Mat<float> three(300, 200, 0);
+    Mat<double> threed(210, 130, 2);
+    run(300, 200, 150, op.a, ta, op.b, tb, three);
+    run(210, 130, 170, opd.a, ta, opd.b, tb, threed);
+    EXPECT_EQ(std::memcmp(one.data.data(), three.data.data(), sizeof(float) * one.data.size()), 0);
+    EXPECT_EQ(std::memcmp(oned.data.data(), threed.data.data(), sizeof(double) * oned.data.size()),
+              0);
     // And both are the definition.
     checkAgainstReference(int64_t(210), int64_t(130), int64_t(170), opd.a, ta, opd.b, tb, 0);
   }
