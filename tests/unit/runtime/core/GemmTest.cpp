@@ -20,6 +20,7 @@
 #include "runtime/Gemm.h"
 #include "runtime/JobPool.h"
 #include "runtime/Kernels.h"
+#include "tests/unit/runtime/core/PoolTestUtil.h"
 
 namespace gemm = kiln::runtime::gemm;
 using gemm::Isa;
@@ -162,28 +163,6 @@ template <class T> void checkAllShapes() {
       Operands<T> op(s.m, s.n, s.k, ta, tb, pad, seed++);
       checkAgainstReference(s.m, s.n, s.k, op.a, ta, op.b, tb, pad + int64_t(flags));
     }
-}
-
-/// Makes the job pool go solo for a while (as JobPoolTest's stallAHelper):
-/// two-job batches whose helper job sleeps, until one was late.
-void stallAHelper() {
-  const int64_t late = kiln::runtime::poolStats().lateBatches;
-  const auto caller = std::this_thread::get_id();
-  for (int round = 0; round < 200 && kiln::runtime::poolStats().lateBatches == late; ++round) {
-    // The caller's job waits (a few ms at most) for a helper to claim the
-    // other one, then the helper's job sleeps.
-    std::atomic<bool> helperIn{false};
-    kiln::runtime::runJobs(2, 2, [&](int64_t) {
-      if (std::this_thread::get_id() != caller) {
-        helperIn = true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        return;
-      }
-      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(5);
-      while (!helperIn && std::chrono::steady_clock::now() < until)
-        std::this_thread::yield();
-    });
-  }
 }
 
 } // namespace
@@ -364,7 +343,7 @@ TEST(Gemm, ThreadCountDoesNotChangeBits) {
     // Right after a batch whose helper stalled (the job pool then runs some
     // batches on the caller alone, JobPool.cpp): the same bits, whichever
     // batches of the product ran solo.
-    stallAHelper();
+    kiln::runtime::pooltest::stallAHelper(); // the pool goes solo for a while
     Mat<float> three(300, 200, 0);
     Mat<double> threed(210, 130, 2);
     run(300, 200, 150, op.a, ta, op.b, tb, three);
