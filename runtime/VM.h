@@ -210,12 +210,21 @@ private:
   void execCall(Frame &fr, uint32_t pc);
   /// slots[out[k]] = slots[in[k]] of a move, repeat_next or yield.
   void moveValues(Frame &fr, const Instr &I) const;
+  /// Repeat_next `I` (alone, or as the second half of a call: thenNext).
+  void repeatNext(Frame &fr, const Instr &I) const;
   bool execMath(Frame &fr, uint32_t pc);
   bool pushFrame(Fiber &f, uint32_t func);
   void popFrame(Fiber &f);
   void finishWeave(Fiber &f);
   bool fail(uint32_t pc, std::string message);
-  bool checkResult(uint32_t pc, unsigned k, const Tensor &t);
+  /// Whether `t` may be result k of instruction pc: the pre-decoded check
+  /// (a few compares, inline), then the full one, which stops the VM with
+  /// an error naming what is wrong.
+  bool checkResult(uint32_t pc, unsigned k, const Tensor &t) {
+    return program_->resultChecks[program_->code[pc].types + k].matches(t) ||
+           checkResultFully(pc, k, t);
+  }
+  bool checkResultFully(uint32_t pc, unsigned k, const Tensor &t);
   /// Checks results_ against instruction pc's result types, then moves them
   /// into the frame's output slots.
   bool storeResults(Frame &fr, uint32_t pc);

@@ -113,10 +113,8 @@ void VM::popFrame(Fiber &f) {
   fr.buffers.clear();
 }
 
-bool VM::checkResult(uint32_t pc, unsigned k, const Tensor &t) {
+bool VM::checkResultFully(uint32_t pc, unsigned k, const Tensor &t) {
   const Instr &I = program_->code[pc];
-  if (program_->resultChecks[I.types + k].matches(t))
-    return true;
   const ir::Type &want = program_->typePool[I.types + k];
   bool ok = t.defined() && want.isNumeric() && t.dtype() == want.elem() &&
             t.rank() == want.rank();
@@ -133,9 +131,8 @@ bool VM::storeResults(Frame &fr, uint32_t pc) {
   // Check every result before storing any, so a failed call leaves the
   // frame as it was.
   const Instr &I = program_->code[pc];
-  const ResultCheck *want = program_->resultChecks.data() + I.types;
   for (unsigned k = 0; k < I.nOut; ++k)
-    if (!want[k].matches(results_[k]) && !checkResult(pc, k, results_[k]))
+    if (!checkResult(pc, k, results_[k]))
       return false;
   const uint32_t *out = program_->outs(I);
   for (unsigned k = 0; k < I.nOut; ++k)
@@ -636,12 +633,21 @@ void VM::execCall(Frame &fr, uint32_t pc) {
   const Instr &N = P.code[pc + 1];
   if (N.opcode == Opcode::Jump)
     fr.pc = N.a;
-  else if (++fr.counters[N.b] < N.imm)
-    fr.pc = N.c;
-  else {
-    moveValues(fr, N);
-    fr.pc = N.a;
+  else
+    repeatNext(fr, N);
+}
+
+void VM::repeatNext(Frame &fr, const Instr &I) const {
+  // The repeat's results are the last iteration's values, and nothing
+  // reads them before the loop is over: moved once, at the exit. (Moving
+  // every iteration cost a tensor copy a step and kept each row shared,
+  // so a native could not reuse its buffer.)
+  if (++fr.counters[I.b] < I.imm) {
+    fr.pc = I.c;
+    return;
   }
+  moveValues(fr, I);
+  fr.pc = I.a;
 }
 
 void VM::exec(Fiber &f) {
@@ -664,16 +670,7 @@ void VM::exec(Fiber &f) {
     fr.pc = I.imm > 0 ? pc + 1 : I.a;
     return;
   case Opcode::RepeatNext:
-    // The repeat's results are the last iteration's values, and nothing
-    // reads them before the loop is over: moved once, at the exit. (Moving
-    // every iteration cost a tensor copy a step and kept each row shared,
-    // so a native could not reuse its buffer.)
-    if (++fr.counters[I.b] < I.imm) {
-      fr.pc = I.c;
-      return;
-    }
-    moveValues(fr, I);
-    fr.pc = I.a;
+    repeatNext(fr, I);
     return;
   case Opcode::BufferInit:
     fr.counters[I.b] = 0;
