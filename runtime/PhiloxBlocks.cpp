@@ -60,8 +60,12 @@ constexpr int kVec512 = 8;
 
 // GCC 12's avx512fintrin.h builds unmasked shuffles and shifts on a self-initialized
 // _mm512_undefined_epi32(), which -Wmaybe-uninitialized reports once inlined.
+// (Clang, the fuzz build's compiler, has no such warning group and would
+// reject the pragma under -Werror.)
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 /// The words, or (kUniform) their uniform f32 draws (w >> 8) * 2^-24 (exact:
 /// a 24-bit integer converts exactly and the scale is a power of two), of
@@ -111,7 +115,9 @@ __attribute__((target("avx512f"))) void avx512Blocks(uint64_t seed, uint64_t str
   }
   scalarBlocks<kUniform>(seed, stream, first + uint64_t(i), count - i, out + 4 * i);
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 // 4 vectors (8 blocks) an iteration: 16 ymm registers.
 constexpr int kVec256 = 4;
