@@ -3,13 +3,15 @@
 // target attributes and Gemm.cpp calls them only on CPUs that have them.
 //
 // Blocking (MR x NR register tile, MC x KC block of packed A kept in L2, a
-// KC x NR micro-panel of packed B kept in L1), chosen for this project's
-// machine (AMD EPYC Zen 3: L1d 32 KiB, L2 512 KiB per core), measured in
-// bench/runtime/MatmulBench.cpp and explained in docs/runtime-core.md:
+// KC x NR micro-panel of packed B kept in L1), chosen on the project's
+// first machine (AMD EPYC Zen 3: L1d 32 KiB, L2 512 KiB per core, no
+// AVX-512; the Zen 4 machines since run the AVX-512 level with its
+// untuned blocking), measured in bench/runtime/MatmulBench.cpp and
+// explained in docs/runtime-core.md:
 //   AVX2 f32: 6 x 16 (12 ymm accumulators), MC 144, KC 256
 //   AVX2 f64: 6 x 8, MC 72, KC 256
 //   AVX-512 f32: 12 x 32 (24 zmm accumulators), MC 144, KC 128
-//   AVX-512 f64: 12 x 16, MC 72, KC 128 (not measured: no AVX-512 here)
+//   AVX-512 f64: 12 x 16, MC 72, KC 128 (AVX-512 blocking not tuned yet)
 //   scalar: 4 x 4, MC 64, KC 256
 #include <algorithm>
 #include <cmath>
