@@ -70,6 +70,23 @@ int64_t stepsPerTrain(kiln::api::Session &s, const kiln::api::CompileOptions &o,
   return count(2) - count(1);
 }
 
+/// The CD-1 program of `batch` loaded at `opts` and run one `train` (to
+/// compile its kernels and warm the pool); `per` = its VM steps a train.
+/// Null, with the benchmark skipped, when it does not load.
+std::unique_ptr<kiln::runtime::VM> loadWarm(benchmark::State &state, kiln::api::Session &session,
+                                            const kiln::api::CompileOptions &opts, int64_t batch,
+                                            int64_t &per) {
+  std::string err;
+  auto vm = session.loadSource(program(batch, int64_t(1) << 40), "cd1.kiln", opts, err);
+  if (!vm) {
+    state.SkipWithError(err.c_str());
+    return nullptr;
+  }
+  per = stepsPerTrain(session, opts, batch);
+  vm->run(per);
+  return vm;
+}
+
 void runKiln(benchmark::State &state, bool jit, bool oneThread = false) {
   const int64_t batch = state.range(0);
   // omp_set_num_threads is what the kernels and the GEMM read per call.
@@ -85,14 +102,10 @@ void runKiln(benchmark::State &state, bool jit, bool oneThread = false) {
   kiln::api::CompileOptions opts;
   opts.jit = jit;
   opts.jitCache = false;
-  std::string err;
-  auto vm = session.loadSource(program(batch, int64_t(1) << 40), "cd1.kiln", opts, err);
-  if (!vm) {
-    state.SkipWithError(err.c_str());
+  int64_t per = 0;
+  auto vm = loadWarm(state, session, opts, batch, per);
+  if (!vm)
     return;
-  }
-  const int64_t per = stepsPerTrain(session, opts, batch);
-  vm->run(per); // compile and warm the pool
   const auto before = kiln::runtime::poolStats();
   for (auto _ : state)
     vm->run(per);
@@ -125,14 +138,10 @@ void BM_CD1KilnJitPaired(benchmark::State &state) {
   kiln::api::Session session;
   kiln::api::CompileOptions opts;
   opts.jitCache = false;
-  std::string err;
-  auto vm = session.loadSource(program(batch, int64_t(1) << 40), "cd1.kiln", opts, err);
-  if (!vm) {
-    state.SkipWithError(err.c_str());
+  int64_t per = 0;
+  auto vm = loadWarm(state, session, opts, batch, per);
+  if (!vm)
     return;
-  }
-  const int64_t per = stepsPerTrain(session, opts, batch);
-  vm->run(per); // compile and warm the pool
   std::vector<double> one, multi;
   auto timed = [&](int threads, std::vector<double> &into) {
     omp_set_num_threads(threads);
