@@ -9,7 +9,9 @@
 // once, when the VM lowers the program, and invoked by index on the hot path.
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <new>
 #include <ostream>
 #include <span>
 #include <string>
@@ -75,6 +77,41 @@ struct NativeError {
   std::string message;
 };
 
+/// A native's direct entry, the VM's fast path for a call a program makes
+/// every step (a row read, a counter): the arguments are the caller's slot
+/// tensors and the results are written straight into the caller's result
+/// slots, so a call allocates nothing, copies no tensor and touches no
+/// reference count when a result slot's old tensor can take the new value.
+///
+/// The contract, which the VM does not re-check (docs/vm.md, "Direct
+/// calls"): `results[k]` holds the slot's previous value (maybe undefined,
+/// maybe shared: reuse its buffer only if Tensor::isUnique() and its dtype
+/// and shape are the result's); on success every results[k] is set to a
+/// tensor of the declared result type k with every byte written; on a
+/// failure (false, `error.message` set) no result has been written. The
+/// arguments stay valid for the call and are never results.
+struct DirectCall {
+  /// Argument k (in[k]) and result slot k (out[k]) of the call.
+  const Tensor &arg(unsigned k) const { return tensorAt(in[k]); }
+  Tensor &result(unsigned k) const { return tensorAt(out[k]); }
+
+  /// The caller's tensors: tensor i is at base + i * stride bytes (the VM
+  /// passes its frame's slots, each a tensor and more, without building a
+  /// pointer list a call).
+  std::byte *base;
+  size_t stride;
+  const uint32_t *in, *out;                      // argument / result indices
+  const std::vector<ir::NamedAttribute> *kwargs; // the call's keyword attributes
+  CallContext *ctx;                              // ctx->spare is empty: results are the slots
+
+  Tensor &tensorAt(uint32_t i) const {
+    return *std::launder(reinterpret_cast<Tensor *>(base + size_t(i) * stride));
+  }
+};
+/// `self` is the component (for a method) or the pointer the native was
+/// registered with (Registry::registerDirectFunction).
+using DirectFn = bool (*)(void *self, const DirectCall &call, NativeError &error);
+
 class Component {
 public:
   virtual ~Component() = default;
@@ -96,6 +133,13 @@ public:
   virtual bool invoke(int method, std::span<const Tensor> args,
                       const std::vector<ir::NamedAttribute> &kwargs, CallContext &ctx,
                       std::vector<Tensor> &results, NativeError &error) = 0;
+
+  /// Method `method`'s direct entry (DirectCall), or null: the VM then
+  /// calls invoke(). Both must behave identically.
+  virtual DirectFn directMethod(int method) const {
+    (void)method;
+    return nullptr;
+  }
 
   // ---- copying and checkpoints ----
   /// An independent copy (VM::clone forks an experiment mid-run).

@@ -58,6 +58,46 @@ bool Registry::registerFunction(ir::FunctionSchema schema, NativeFn fn, std::str
   return true;
 }
 
+bool Registry::registerDirectFunction(ir::FunctionSchema schema, DirectFn fn, void *self,
+                                      std::string *error) {
+  if (!fn) {
+    if (error)
+      *error = "native function '" + schema.name + "' has no implementation";
+    return false;
+  }
+  // The NativeFn form of the same function, for callers outside the VM:
+  // results are fresh slots, appended on success.
+  const size_t nOut = schema.results.size();
+  NativeFn generic = [fn, self, nOut](std::span<const Tensor> args,
+                                      const std::vector<ir::NamedAttribute> &kwargs,
+                                      CallContext &ctx, std::vector<Tensor> &results,
+                                      NativeError &err) {
+    // The arguments copied next to fresh result tensors: one array that
+    // DirectCall indexes (arguments first, then results).
+    std::vector<Tensor> all(args.begin(), args.end());
+    all.resize(args.size() + nOut);
+    std::vector<uint32_t> index(all.size());
+    for (uint32_t i = 0; i < index.size(); ++i)
+      index[i] = i;
+    CallContext inner = ctx;
+    inner.spare = {};
+    DirectCall call{reinterpret_cast<std::byte *>(all.data()), sizeof(Tensor), index.data(),
+                    index.data() + args.size(), &kwargs, &inner};
+    if (!fn(self, call, err))
+      return false;
+    for (size_t k = args.size(); k < all.size(); ++k)
+      results.push_back(std::move(all[k]));
+    return true;
+  };
+  std::string name = schema.name;
+  if (!registerFunction(std::move(schema), std::move(generic), error))
+    return false;
+  NativeFunction &f = functions_.find(name)->second;
+  f.direct = fn;
+  f.directSelf = self;
+  return true;
+}
+
 const ComponentType *Registry::lookupComponentType(std::string_view name) const {
   auto it = types_.find(name);
   return it == types_.end() ? nullptr : it->second.get();

@@ -46,6 +46,11 @@ using NativeFn = std::function<bool(std::span<const Tensor> args,
 struct NativeFunction {
   ir::FunctionSchema schema;
   NativeFn fn;
+  /// The direct entry the VM calls instead of `fn` (DirectCall), with
+  /// `directSelf` as its `self`; null for a function registered with
+  /// registerFunction(). `fn` then adapts the same function to NativeFn.
+  DirectFn direct = nullptr;
+  void *directSelf = nullptr;
 };
 
 /// A component type: its schema for a configuration, and instances.
@@ -111,6 +116,14 @@ public:
   /// is empty.
   bool registerFunction(ir::FunctionSchema schema, NativeFn fn,
                         std::string *error = nullptr);
+
+  /// Adds a native function with a direct entry (runtime/Component.h,
+  /// DirectCall): the VM calls `fn(self, ...)` with the caller's slots, no
+  /// argument or result vectors. For the functions a program calls every
+  /// step. `self` must outlive every VM that runs the function. Same
+  /// errors as registerFunction().
+  bool registerDirectFunction(ir::FunctionSchema schema, DirectFn fn, void *self = nullptr,
+                              std::string *error = nullptr);
 
   /// The component type registered under `name`, or nullptr.
   const ComponentType *lookupComponentType(std::string_view name) const;

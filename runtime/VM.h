@@ -198,16 +198,30 @@ private:
   /// Returns true when f no longer weaves.
   bool settleWeave(Fiber &f);
   /// Whether beginning `I`'s steps keeps the counts within kMaxSavedCount
-  /// (else the VM stops with an error at pc).
-  bool stepsFit(const Instr &I, uint32_t pc);
+  /// (else the VM stops with an error at pc). Counts stay within what a
+  /// checkpoint may hold, so a VM that runs can always be saved and loaded
+  /// again; only a crafted checkpoint starts near the limit (2^62 steps is
+  /// 146 years at 1 ns).
+  bool stepsFit(const Instr &I, uint32_t pc) {
+    return (steps_ <= kMaxSavedCount - int64_t(I.steps) && instructions_ < kMaxSavedCount) ||
+           stepLimitReached(pc);
+  }
+  bool stepLimitReached(uint32_t pc);
   /// Runs instruction pc in `leaf` (the last fiber of path_) and counts it:
   /// the instruction, the steps it begins (in every fiber on path_), a
   /// checkpoint the program asked for. False when the VM stopped.
   bool execCounted(Fiber &leaf, uint32_t pc);
   void exec(Fiber &f);
   /// A CallMethod / CallNative (with the jump or repeat_next it may run
-  /// too: Instr::thenNext).
-  void execCall(Frame &fr, uint32_t pc);
+  /// too: Instr::thenNext). False when the VM stopped.
+  bool execCall(Frame &fr, uint32_t pc);
+  /// A call with a direct entry (Instr::direct, DirectCall).
+  bool execDirect(Frame &fr, uint32_t pc, const Instr &I);
+  /// pc after call I: the next instruction, or what the jump or
+  /// repeat_next it runs too (thenNext) says.
+  void nextAfterCall(Frame &fr, uint32_t pc, const Instr &I);
+  /// Stops the VM with the error of the call at pc (err_), and clears it.
+  bool callFailed(uint32_t pc);
   /// slots[out[k]] = slots[in[k]] of a move, repeat_next or yield.
   void moveValues(Frame &fr, const Instr &I) const;
   /// Repeat_next `I` (alone, or as the second half of a call: thenNext).
@@ -260,6 +274,8 @@ private:
   // Scratch reused by every call so a steady-state step does not allocate.
   std::vector<Tensor> args_, results_;
   std::vector<Tensor *> spare_; // CallContext::spare of the call in progress
+  CallContext ctx_;  // every call's context (its fields are set per call)
+  NativeError err_;  // a failed call's error (cleared when reported)
   /// Set by a native through CallContext::checkpoint during its call.
   CheckpointRequest checkpointRequest_;
   /// Per `checkpoint` call (its pc): the files it wrote in this process,

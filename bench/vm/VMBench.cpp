@@ -5,8 +5,13 @@
 //                   makes and stores a 4-byte tensor, plus the loop's
 //                   repeat_next (2 instructions a step)
 //   VMLoopNative    `main = LOOP(CALL(nop))`, a registered native function
-//                   that takes nothing and returns nothing: dispatch, call
-//                   and the loop's jump without any tensor (2 instructions)
+//                   (Registry::registerFunction: std::function, argument
+//                   and result vectors) that takes nothing and returns
+//                   nothing: dispatch, call and the loop's jump without any
+//                   tensor (2 instructions)
+//   VMLoopDirect    the same with `nop` registered with a direct entry
+//                   (Registry::registerDirectFunction, DirectCall), the ABI
+//                   Dataset.next uses
 //   SwitchLoopFloor a minimal switch-dispatch interpreter over a small array
 //                   of opcodes (a counter loop): the floor of a switch
 //                   interpreter on this CPU
@@ -71,6 +76,17 @@ void BM_VMLoopNative(benchmark::State &state) {
   runProgram(state, session, "main = LOOP(CALL(nop))\n");
 }
 
+void BM_VMLoopDirect(benchmark::State &state) {
+  kiln::api::Session session;
+  kiln::ir::FunctionSchema nop;
+  nop.name = "nop";
+  session.registry().registerDirectFunction(
+      nop, [](void *, const kiln::runtime::DirectCall &, kiln::runtime::NativeError &) {
+        return true;
+      });
+  runProgram(state, session, "main = LOOP(CALL(nop))\n");
+}
+
 /// A counter loop in a tiny bytecode: INC r0; ADD r1 += r0; JLT r0 < n -> 0.
 /// The opcodes are read from memory and the loop bound is opaque, so the
 /// compiler keeps the dispatch.
@@ -109,6 +125,7 @@ void BM_SwitchLoopFloor(benchmark::State &state) {
 
 BENCHMARK(BM_VMRepeatNext);
 BENCHMARK(BM_VMLoopNative);
+BENCHMARK(BM_VMLoopDirect);
 BENCHMARK(BM_SwitchLoopFloor);
 
 BENCHMARK_MAIN();

@@ -243,6 +243,19 @@ public:
     return -1;
   }
 
+  DirectFn directMethod(int method) const override {
+    switch (method) {
+    case kNext:
+      return &readRowDirect<kNext>;
+    case kNextLabel:
+      return &readRowDirect<kNextLabel>;
+    case kNextLabeled:
+      return &readRowDirect<kNextLabeled>;
+    default:
+      return nullptr;
+    }
+  }
+
   bool invoke(int method, std::span<const Tensor> args,
               const std::vector<ir::NamedAttribute> &kwargs, CallContext &ctx,
               std::vector<Tensor> &results, NativeError &error) override {
@@ -375,6 +388,37 @@ public:
   }
 
 private:
+  /// next / next_label / next_labeled through the VM's direct entry
+  /// (DirectCall): the row goes into the result slot's own buffer when only
+  /// the slot holds it. The same checks, rows and errors as invoke().
+  template <int Method>
+  static bool readRowDirect(void *self, const DirectCall &call, NativeError &error) {
+    auto &d = *static_cast<DatasetComponent *>(self);
+    if (!d.data_) [[unlikely]] {
+      error.message = d.config_->title() + ": the data was not opened";
+      return false;
+    }
+    constexpr bool features = Method != kNextLabel, labels = Method != kNext;
+    if ((features && !d.withinEpochLimit(d.cursor_, 1, error)) ||
+        (labels && !d.withinEpochLimit(d.labelCursor_, 1, error))) [[unlikely]]
+      return false;
+    unsigned k = 0;
+    if constexpr (features)
+      d.copyRow(d.cursor_, false, d.data_->cols, d.rowSlot(false, call.result(k++)));
+    if constexpr (labels)
+      d.copyRow(d.labelCursor_, true, d.config_->classes, d.rowSlot(true, call.result(k)));
+    return true;
+  }
+
+  /// The buffer of a one-row result in `slot`: its own when only the slot
+  /// holds it and it has the row's shape, else a new tensor's.
+  float *rowSlot(bool labels, Tensor &slot) {
+    if (!fitsRow(labels, slot))
+      slot = Tensor::empty(ElemType::F32, {width(labels)});
+    return slot.data<float>();
+  }
+
+private:
   struct Cursor {
     int64_t epoch = 0;
     int64_t row = 0;
@@ -384,7 +428,12 @@ private:
   };
 
   /// Reading n more rows keeps the epoch within what a checkpoint may hold.
+  /// Inline for the one-row read's case: n within this epoch.
   bool withinEpochLimit(const Cursor &c, int64_t n, NativeError &error) const {
+    const int64_t left = data_->rows - c.row; // >= 1
+    return n < left || (n == left && c.epoch < kMaxSavedCount) || epochsWithinLimit(c, n, error);
+  }
+  bool epochsWithinLimit(const Cursor &c, int64_t n, NativeError &error) const {
     // The epochs n more rows pass: (row + n) / rows, without the division
     // (tens of cycles, a one-row read's whole budget) unless n reaches
     // beyond this epoch's end.
@@ -403,11 +452,15 @@ private:
   /// has the row's shape, else a new one. The bytes are all rewritten by
   /// fillRows, so the values are those of a new tensor.
   Tensor rowTensor(bool labels, Tensor *spare) {
-    const int64_t w = width(labels);
-    if (spare && spare->isUnique() && spare->dtype() == ElemType::F32 && spare->rank() == 1 &&
-        spare->dim(0) == w)
+    if (spare && fitsRow(labels, *spare))
       return std::move(*spare);
-    return Tensor::empty(ElemType::F32, {w});
+    return Tensor::empty(ElemType::F32, {width(labels)});
+  }
+  /// Whether `t` can take a new one-row result: held by no one else, f32 of
+  /// the row's width.
+  bool fitsRow(bool labels, const Tensor &t) const {
+    return t.isUnique() && t.dtype() == ElemType::F32 && t.rank() == 1 &&
+           t.dim(0) == width(labels);
   }
 
   bool restoreCursor(int64_t epoch, int64_t row, Cursor &c, std::string &error) const {
@@ -439,27 +492,30 @@ private:
 
   /// Copies the next n rows (features or one-hot labels) into `out`.
   void fillRows(Cursor &c, bool labels, int64_t n, float *out) {
-    int64_t w = width(labels);
-    for (int64_t k = 0; k < n; ++k) {
-      int64_t index = c.row;
-      if (config_->shuffle) {
-        if (c.permEpoch != c.epoch) {
-          c.perm = permutation(c.epoch);
-          c.permEpoch = c.epoch;
-        }
-        index = (*c.perm)[static_cast<size_t>(c.row)];
+    const int64_t w = width(labels);
+    for (int64_t k = 0; k < n; ++k)
+      copyRow(c, labels, w, out + k * w);
+  }
+
+  /// The next row (w floats) into dst; advances the cursor.
+  [[gnu::always_inline]] void copyRow(Cursor &c, bool labels, int64_t w, float *dst) {
+    int64_t index = c.row;
+    if (config_->shuffle) {
+      if (c.permEpoch != c.epoch) {
+        c.perm = permutation(c.epoch);
+        c.permEpoch = c.epoch;
       }
-      float *dst = out + k * w;
-      if (labels) {
-        std::fill(dst, dst + w, 0.0f);
-        dst[data_->labels[static_cast<size_t>(index)]] = 1.0f;
-      } else {
-        std::memcpy(dst, data_->values.data() + index * w, static_cast<size_t>(w) * sizeof(float));
-      }
-      if (++c.row == data_->rows) {
-        c.row = 0;
-        ++c.epoch;
-      }
+      index = (*c.perm)[static_cast<size_t>(c.row)];
+    }
+    if (labels) {
+      std::fill(dst, dst + w, 0.0f);
+      dst[data_->labels[static_cast<size_t>(index)]] = 1.0f;
+    } else {
+      std::memcpy(dst, data_->values.data() + index * w, static_cast<size_t>(w) * sizeof(float));
+    }
+    if (++c.row == data_->rows) {
+      c.row = 0;
+      ++c.epoch;
     }
   }
 

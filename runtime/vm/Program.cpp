@@ -736,6 +736,11 @@ std::unique_ptr<Program> Program::lower(std::shared_ptr<const ir::Module> module
     I.thenNext = (I.opcode == Opcode::CallMethod || I.opcode == Opcode::CallNative) &&
                  (next == Opcode::Jump || next == Opcode::RepeatNext);
   }
+  for (Instr &I : p->code)
+    if (I.opcode == Opcode::CallMethod)
+      I.direct = comps[I.a]->directMethod(static_cast<int>(I.b));
+    else if (I.opcode == Opcode::CallNative)
+      I.direct = p->natives[I.a]->direct;
   p->resultChecks.reserve(p->typePool.size());
   for (const ir::Type &t : p->typePool)
     p->resultChecks.emplace_back(t);

@@ -18,12 +18,12 @@
 
 #include "ir/Diagnostics.h"
 #include "ir/IR.h"
+#include "runtime/Component.h"
 #include "runtime/Tensor.h"
 
 namespace kiln::runtime {
 
 class Registry;
-class Component;
 struct NativeFunction;
 
 // Operand/result slot lists, jump tables and case lists live in pools of the
@@ -77,6 +77,10 @@ struct Instr {
   /// Program::lower after the code is laid out.
   bool thenNext = false;
   int64_t imm = 0;
+  /// CallMethod / CallNative: the callee's direct entry (DirectCall), or
+  /// null for its generic one. Derived from the callee when the program is
+  /// lowered, not part of hash(): which entry runs changes no result.
+  DirectFn direct = nullptr;
 };
 
 /// The decoded attributes a reference kernel needs.

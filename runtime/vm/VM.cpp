@@ -234,12 +234,7 @@ bool VM::settleWeave(Fiber &f) {
   }
 }
 
-bool VM::stepsFit(const Instr &I, uint32_t pc) {
-  // Counts stay within what a checkpoint may hold (kMaxSavedCount), so a VM
-  // that runs can always be saved and loaded again; only a crafted
-  // checkpoint starts near the limit (2^62 steps is 146 years at 1 ns).
-  if (steps_ <= kMaxSavedCount - int64_t(I.steps) && instructions_ < kMaxSavedCount)
-    return true;
+bool VM::stepLimitReached(uint32_t pc) {
   return fail(pc, "the step count reached kiln's limit of 2^62");
 }
 
@@ -384,6 +379,57 @@ VM::Status VM::step() {
   return status_;
 }
 
+inline void VM::repeatNext(Frame &fr, const Instr &I) const {
+  // The repeat's results are the last iteration's values, and nothing
+  // reads them before the loop is over: moved once, at the exit. (Moving
+  // every iteration cost a tensor copy a step and kept each row shared,
+  // so a native could not reuse its buffer.)
+  if (++fr.counters[I.b] < I.imm) {
+    fr.pc = I.c;
+    return;
+  }
+  moveValues(fr, I);
+  fr.pc = I.a;
+}
+
+inline void VM::nextAfterCall(Frame &fr, uint32_t pc, const Instr &I) {
+  if (!I.thenNext) {
+    fr.pc = pc + 1;
+    return;
+  }
+  // The superinstruction's second half (Program::lower): the jump or
+  // repeat_next that follows the call, as exec runs them alone.
+  const Instr &N = program_->code[pc + 1];
+  if (N.opcode == Opcode::Jump)
+    fr.pc = N.a;
+  else
+    repeatNext(fr, N);
+}
+
+// Inlined into run()'s loop: the call of a row read is a third of its step.
+[[gnu::always_inline]] inline bool VM::execDirect(Frame &fr, uint32_t pc, const Instr &I) {
+  // The callee reads the argument slots and writes the result slots itself
+  // (DirectCall): no tensor is copied, no result checked again.
+  const Program &P = *program_;
+  const uint32_t *in = P.ins(I);
+  for (unsigned k = 0; k < I.nIn; ++k)
+    if (!fr.slots[in[k]].tensor.defined()) [[unlikely]]
+      return fail(pc, "call argument " + std::to_string(k) + " has no value");
+  ctx_.out = out_ ? out_ : &std::cout;
+  ctx_.step = root_.weaving ? scheduleIndex() : steps_;
+  ctx_.checkpoint = &checkpointRequest_;
+  ctx_.spare = {};
+  void *self = I.opcode == Opcode::CallMethod ? static_cast<void *>(components_[I.a].get())
+                                              : P.natives[I.a]->directSelf;
+  // Slot k's tensor is at &slots[0].tensor + k * sizeof(Slot) bytes.
+  auto *base = fr.slots.empty() ? nullptr : reinterpret_cast<std::byte *>(&fr.slots[0].tensor);
+  const DirectCall call{base, sizeof(Slot), in, P.outs(I), &P.kwargs[I.c], &ctx_};
+  if (!I.direct(self, call, err_)) [[unlikely]]
+    return callFailed(pc);
+  nextAfterCall(fr, pc, I);
+  return true;
+}
+
 int64_t VM::run(int64_t maxSteps, int64_t maxInstructions) {
   const int64_t start = steps_;
   if (maxSteps <= 0 && !root_.inStep)
@@ -413,10 +459,23 @@ int64_t VM::run(int64_t maxSteps, int64_t maxInstructions) {
       }
       if (!stepsFit(I, pc))
         return steps_ - start;
-      if (I.opcode == Opcode::CallMethod || I.opcode == Opcode::CallNative)
-        execCall(root_.top(), pc); // the hot instruction, without exec's dispatch
-      else
-        exec(root_);
+      if (I.opcode == Opcode::CallMethod || I.opcode == Opcode::CallNative) {
+        // The hot instruction, without exec's dispatch. A call neither
+        // ends the root fiber nor starts a weave.
+        if (!(I.direct ? execDirect(root_.top(), pc, I) : execCall(root_.top(), pc)))
+          return steps_ - start;
+        ++instructions_;
+        --budget;
+        if (I.steps) {
+          steps_ += I.steps;
+          root_.steps += I.steps;
+          root_.inStep = true;
+        }
+        if (checkpointRequest_.requested && !writeRequestedCheckpoint(pc))
+          return steps_ - start;
+        continue;
+      }
+      exec(root_);
       if (status_ == Status::Error)
         return steps_ - start;
       ++instructions_;
@@ -578,17 +637,17 @@ void VM::moveValues(Frame &fr, const Instr &I) const {
     fr.slots[out[k]] = fr.slots[in[k]];
 }
 
-void VM::execCall(Frame &fr, uint32_t pc) {
+bool VM::execCall(Frame &fr, uint32_t pc) {
   const Program &P = *program_;
   const Instr &I = P.code[pc];
+  if (I.direct)
+    return execDirect(fr, pc, I);
   const uint32_t *in = P.ins(I), *out = P.outs(I);
   args_.clear();
   results_.clear();
   for (unsigned k = 0; k < I.nIn; ++k) {
-    if (!fr.slots[in[k]].tensor.defined()) {
-      fail(pc, "call argument " + std::to_string(k) + " has no value");
-      return;
-    }
+    if (!fr.slots[in[k]].tensor.defined()) [[unlikely]]
+      return fail(pc, "call argument " + std::to_string(k) + " has no value");
     args_.push_back(fr.slots[in[k]].tensor);
   }
   // The result slots whose old values only they hold: the native may take
@@ -600,55 +659,34 @@ void VM::execCall(Frame &fr, uint32_t pc) {
     Tensor &t = fr.slots[out[k]].tensor;
     spare_[k] = t.isUnique() ? &t : nullptr;
   }
-  CallContext ctx;
-  ctx.out = out_ ? out_ : &std::cout;
-  ctx.step = root_.weaving ? scheduleIndex() : steps_;
-  ctx.checkpoint = &checkpointRequest_;
-  ctx.spare = std::span<Tensor *const>(spare_.data(), I.nOut);
-  NativeError err;
+  ctx_.out = out_ ? out_ : &std::cout;
+  ctx_.step = root_.weaving ? scheduleIndex() : steps_;
+  ctx_.checkpoint = &checkpointRequest_;
+  ctx_.spare = std::span<Tensor *const>(spare_.data(), I.nOut);
   bool ok = I.opcode == Opcode::CallMethod
-                ? components_[I.a]->invoke(static_cast<int>(I.b), args_, P.kwargs[I.c], ctx,
-                                           results_, err)
-                : P.natives[I.a]->fn(args_, P.kwargs[I.c], ctx, results_, err);
+                ? components_[I.a]->invoke(static_cast<int>(I.b), args_, P.kwargs[I.c], ctx_,
+                                           results_, err_)
+                : P.natives[I.a]->fn(args_, P.kwargs[I.c], ctx_, results_, err_);
   args_.clear();
   // (A failed call leaves its result slots as they were, but for a spare
   // the native took.)
-  if (!ok) {
-    fail(pc, err.message.empty() ? "native call failed" : err.message);
-    return;
-  }
-  if (results_.size() < I.nOut) {
-    fail(pc, "call returned " + std::to_string(results_.size()) + " values, expected " +
-                 std::to_string(I.nOut));
-    return;
-  }
-  if (!storeResults(fr, pc))
-    return;
-  if (!I.thenNext) {
-    fr.pc = pc + 1;
-    return;
-  }
-  // The superinstruction's second half (Program::lower): the jump or
-  // repeat_next that follows the call, as exec runs them alone.
-  const Instr &N = P.code[pc + 1];
-  if (N.opcode == Opcode::Jump)
-    fr.pc = N.a;
-  else
-    repeatNext(fr, N);
+  if (!ok) [[unlikely]]
+    return callFailed(pc);
+  if (results_.size() < I.nOut) [[unlikely]]
+    return fail(pc, "call returned " + std::to_string(results_.size()) + " values, expected " +
+                        std::to_string(I.nOut));
+  if (I.nOut && !storeResults(fr, pc))
+    return false;
+  nextAfterCall(fr, pc, I);
+  return true;
 }
 
-void VM::repeatNext(Frame &fr, const Instr &I) const {
-  // The repeat's results are the last iteration's values, and nothing
-  // reads them before the loop is over: moved once, at the exit. (Moving
-  // every iteration cost a tensor copy a step and kept each row shared,
-  // so a native could not reuse its buffer.)
-  if (++fr.counters[I.b] < I.imm) {
-    fr.pc = I.c;
-    return;
-  }
-  moveValues(fr, I);
-  fr.pc = I.a;
+bool VM::callFailed(uint32_t pc) {
+  std::string message = std::move(err_.message);
+  err_.message.clear();
+  return fail(pc, message.empty() ? "native call failed" : std::move(message));
 }
+
 
 void VM::exec(Fiber &f) {
   const Program &P = *program_;

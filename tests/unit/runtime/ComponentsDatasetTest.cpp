@@ -270,6 +270,87 @@ std::vector<ir::NamedAttribute> labelledConfig(const std::string &path, int clas
           kv("seed", seed)};
 }
 
+/// One call of a direct entry (DirectCall) on `slots`, the caller's result
+/// slots (no arguments).
+bool callDirect(Component &d, const char *method, std::vector<Tensor> &slots,
+                NativeError &error) {
+  DirectFn fn = d.directMethod(d.methodIndex(method));
+  if (!fn) {
+    error.message = std::string("no direct entry for ") + method;
+    return false;
+  }
+  std::vector<uint32_t> out(slots.size());
+  for (uint32_t k = 0; k < out.size(); ++k)
+    out[k] = k;
+  std::vector<ir::NamedAttribute> kwargs;
+  CallContext ctx;
+  DirectCall call{reinterpret_cast<std::byte *>(slots.data()), sizeof(Tensor), nullptr,
+                  out.data(), &kwargs, &ctx};
+  return fn(&d, call, error);
+}
+
+TEST(Dataset, DirectEntriesReadTheRowsOfInvokeIntoTheResultSlots) {
+  // The VM calls next, next_label and next_labeled through their direct
+  // entries (DirectCall): the same rows as invoke(), across epochs and
+  // with shuffle; a slot held only by itself is rewritten in place, one
+  // held elsewhere (or of another shape) is replaced and the other holder
+  // keeps its row.
+  Registry r = Registry::withBuiltins();
+  ScratchDir dir;
+  std::string path = labelledCsv(dir, 7, 3);
+  EXPECT_EQ(create(r, "Dataset", "csv", {kv("path", path)})->directMethod(1), nullptr)
+      << "next_batch has no direct entry";
+  for (bool shuffle : {false, true})
+    for (const char *method : {"next", "next_label", "next_labeled"}) {
+      std::vector<ir::NamedAttribute> cfg = labelledConfig(path, 3, shuffle, 11);
+      auto direct = create(r, "Dataset", "csv", cfg);
+      auto ref = create(r, "Dataset", "csv", cfg);
+      const size_t n = std::string(method) == "next_labeled" ? 2 : 1;
+      std::vector<Tensor> slots(n);
+      std::vector<Tensor> held;
+      int inPlace = 0;
+      for (int i = 0; i < 20; ++i) { // past two epoch boundaries (7 rows)
+        std::vector<const void *> before;
+        std::vector<bool> unique;
+        for (const Tensor &t : slots) {
+          before.push_back(t.defined() ? t.raw() : nullptr);
+          unique.push_back(t.isUnique());
+        }
+        NativeError error;
+        ASSERT_TRUE(callDirect(*direct, method, slots, error)) << error.message;
+        std::vector<Tensor> want = call(*ref, method);
+        ASSERT_EQ(want.size(), n);
+        for (size_t k = 0; k < n; ++k) {
+          EXPECT_TRUE(slots[k].bitwiseEqual(want[k])) << method << " " << i << " " << k;
+          EXPECT_EQ(slots[k].shape(), want[k].shape());
+          if (unique[k]) {
+            EXPECT_EQ(slots[k].raw(), before[k]) << method << " " << i;
+            ++inPlace;
+          } else if (before[k]) {
+            EXPECT_NE(slots[k].raw(), before[k]) << method << " " << i;
+          }
+        }
+        if (i % 4 == 0)
+          held.push_back(slots[0]); // the next call finds slot 0 shared
+      }
+      EXPECT_GT(inPlace, 0) << method;
+      auto again = create(r, "Dataset", "csv", cfg);
+      for (size_t k = 0; k < held.size(); ++k) {
+        for (int skip = 0; skip < (k ? 3 : 0); ++skip)
+          call(*again, method);
+        EXPECT_TRUE(held[k].bitwiseEqual(call(*again, method).at(0))) << method << " " << k;
+      }
+      // A slot of another shape or dtype is replaced, not written.
+      Tensor other = Tensor::full(ElemType::F64, {2}, 7.0);
+      std::vector<Tensor> wrong(n, Tensor::full(ElemType::F32, {5}, 7.0));
+      wrong[0] = other;
+      NativeError error;
+      ASSERT_TRUE(callDirect(*direct, method, wrong, error)) << error.message;
+      EXPECT_TRUE(wrong[0].bitwiseEqual(call(*ref, method).at(0)));
+      EXPECT_EQ(other.at(0), 7.0);
+    }
+}
+
 TEST(Dataset, NextLabeledIsNextAndNextLabelInOneCall) {
   Registry r = Registry::withBuiltins();
   ScratchDir dir;
