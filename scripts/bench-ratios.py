@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Runs a Google Benchmark binary at 1 thread, 2 threads, and 2 threads beside
-a busy process, and prints each benchmark's throughput as a ratio against a
-reference benchmark of the same run and size.
+"""Runs a Google Benchmark binary at 1 thread, 2 threads, 2 threads beside a
+busy process and 1 thread beside it, and prints each benchmark's throughput
+as a ratio against a reference benchmark of the same run and size, then
+each benchmark's 2-thread / 1-thread throughput under the same neighbours
+(idle, busy): issue #11's "2 threads never slower than 1" is a ratio >= 1
+in both columns.
 
   scripts/bench-ratios.py BINARY --ref BM_TriadHost [--metric bytes_per_second]
                           [--filter REGEX] [--min-time 0.5]
@@ -64,9 +67,12 @@ def main():
     args = p.parse_args()
     print(f"{os.path.basename(args.binary)}: {args.metric}, ratio = value / {args.ref} "
           f"of the same run and size")
+    runs = {}
     for label, threads, busy in (("1 thread", 1, False), ("2 threads", 2, False),
-                                 ("2 threads, busy neighbour", 2, True)):
+                                 ("2 threads, busy neighbour", 2, True),
+                                 ("1 thread, busy neighbour", 1, True)):
         rows = table(run(args.binary, threads, busy, args), args)
+        runs[(threads, busy)] = rows
         print(f"\n## {label}")
         for size, r in rows.items():
             ref = r.get(args.ref)
@@ -75,7 +81,15 @@ def main():
                     continue
                 ratio = f"{v / ref:.2f}x" if ref else "-"
                 print(f"  {name}/{size}: {fmt(v)}/s  {ratio}")
-
+    print("\n## 2 threads / 1 thread, same neighbours (idle, busy)")
+    for size, r in runs[(1, False)].items():
+        for name in sorted(r):
+            cells = []
+            for busy in (False, True):
+                one = runs[(1, busy)].get(size, {}).get(name)
+                two = runs[(2, busy)].get(size, {}).get(name)
+                cells.append(f"{two / one:.2f}x" if one and two else "-")
+            print(f"  {name}/{size}: {cells[0]}  {cells[1]}")
 
 if __name__ == "__main__":
     sys.exit(main())
