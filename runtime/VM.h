@@ -215,6 +215,10 @@ private:
   /// A CallMethod / CallNative (with the jump or repeat_next it may run
   /// too: Instr::thenNext). False when the VM stopped.
   bool execCall(Frame &fr, uint32_t pc);
+  /// The calls after the first of a direct call that loops on itself
+  /// (Instr::selfLoop), as many as run(maxSteps) would make, with run()'s
+  /// per-call checks decided once. False when the VM stopped.
+  bool runSelfLoop(uint32_t pc, const Instr &I, int64_t start, int64_t maxSteps, int64_t &budget);
   /// A call with a direct entry (Instr::direct, DirectCall).
   bool execDirect(Frame &fr, uint32_t pc, const Instr &I);
   /// pc after call I: the next instruction, or what the jump or

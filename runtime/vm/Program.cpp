@@ -736,11 +736,18 @@ std::unique_ptr<Program> Program::lower(std::shared_ptr<const ir::Module> module
     I.thenNext = (I.opcode == Opcode::CallMethod || I.opcode == Opcode::CallNative) &&
                  (next == Opcode::Jump || next == Opcode::RepeatNext);
   }
-  for (Instr &I : p->code)
+  for (size_t pc = 0; pc < p->code.size(); ++pc) {
+    Instr &I = p->code[pc];
     if (I.opcode == Opcode::CallMethod)
       I.direct = comps[I.a]->directMethod(static_cast<int>(I.b));
     else if (I.opcode == Opcode::CallNative)
       I.direct = p->natives[I.a]->direct;
+    if (I.direct && I.thenNext) {
+      const Instr &N = p->code[pc + 1];
+      I.selfLoop = (N.opcode == Opcode::Jump && N.a == pc) ||
+                   (N.opcode == Opcode::RepeatNext && N.c == pc);
+    }
+  }
   p->resultChecks.reserve(p->typePool.size());
   for (const ir::Type &t : p->typePool)
     p->resultChecks.emplace_back(t);

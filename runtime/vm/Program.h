@@ -81,6 +81,10 @@ struct Instr {
   /// null for its generic one. Derived from the callee when the program is
   /// lowered, not part of hash(): which entry runs changes no result.
   DirectFn direct = nullptr;
+  /// A direct call whose second half (thenNext) goes back to itself:
+  /// LOOP(CALL(f)), or a repeat whose body is the call (VM::runSelfLoop).
+  /// Derived with `direct`, not hashed.
+  bool selfLoop = false;
 };
 
 /// The decoded attributes a reference kernel needs.

@@ -430,6 +430,77 @@ inline void VM::nextAfterCall(Frame &fr, uint32_t pc, const Instr &I) {
   return true;
 }
 
+bool VM::runSelfLoop(uint32_t pc, const Instr &I, int64_t start, int64_t maxSteps,
+                     int64_t &budget) {
+  // The direct call at pc just ran and its loop half sent pc back to it:
+  // LOOP(CALL(f)) or a REPEAT whose body is the call. The next calls are
+  // the same instruction with the same arguments, so everything run()
+  // checks and counts per call is decided for k calls at once: k is what
+  // the step target, the instruction budget, the 2^62 limits and the
+  // repeat's count leave, exactly as many as run()'s loop would make before
+  // one of them stopped it. Per call there is the call and its step count
+  // (its context's step); counts are brought up to date before anything
+  // can look at them (an error, a checkpoint the callee asked for) and at
+  // the end. The same steps, values and counts as the general loop
+  // (VMStepping tests compare the two).
+  Frame &fr = root_.top();
+  const Program &P = *program_;
+  const Instr &N = P.code[pc + 1];
+  const bool repeat = N.opcode == Opcode::RepeatNext;
+  const int64_t s = I.steps;
+  int64_t k = std::min(budget, kMaxSavedCount - instructions_);
+  if (s > 0) {
+    // A call may begin while the steps begun stay below maxSteps.
+    const int64_t left = maxSteps - (steps_ - start);
+    if (left <= 0)
+      return true;
+    k = std::min({k, left / s + (left % s != 0), (kMaxSavedCount - steps_) / s});
+  }
+  if (repeat)
+    k = std::min(k, N.imm - fr.counters[N.b]);
+  if (k <= 0)
+    return true; // run()'s loop decides (and stops where it must)
+  ctx_.out = out_ ? out_ : &std::cout;
+  ctx_.checkpoint = &checkpointRequest_;
+  ctx_.spare = {};
+  void *self = I.opcode == Opcode::CallMethod ? static_cast<void *>(components_[I.a].get())
+                                              : P.natives[I.a]->directSelf;
+  auto *base = fr.slots.empty() ? nullptr : reinterpret_cast<std::byte *>(&fr.slots[0].tensor);
+  const DirectCall call{base, sizeof(Slot), P.ins(I), P.outs(I), &P.kwargs[I.c], &ctx_};
+  int64_t done = 0; // calls made and not yet counted but in steps_
+  // Brings the counts up to date with the calls made; a repeat whose last
+  // call that was exits, as repeat_next does.
+  auto count = [&] {
+    instructions_ += done;
+    budget -= done;
+    root_.steps += uint64_t(done * s);
+    if (s)
+      root_.inStep = true;
+    if (repeat && (fr.counters[N.b] += done) >= N.imm) {
+      moveValues(fr, N);
+      fr.pc = N.a;
+    }
+    done = 0;
+  };
+  for (int64_t j = 0; j < k; ++j) {
+    ctx_.step = steps_;
+    if (!I.direct(self, call, err_)) [[unlikely]] {
+      count();
+      root_.inStep = false; // the failed call began no step: the last one ended
+      return callFailed(pc);
+    }
+    steps_ += s;
+    ++done;
+    if (checkpointRequest_.requested) [[unlikely]] {
+      count();
+      if (!writeRequestedCheckpoint(pc))
+        return false;
+    }
+  }
+  count();
+  return true;
+}
+
 int64_t VM::run(int64_t maxSteps, int64_t maxInstructions) {
   const int64_t start = steps_;
   if (maxSteps <= 0 && !root_.inStep)
@@ -472,6 +543,8 @@ int64_t VM::run(int64_t maxSteps, int64_t maxInstructions) {
           root_.inStep = true;
         }
         if (checkpointRequest_.requested && !writeRequestedCheckpoint(pc))
+          return steps_ - start;
+        if (I.selfLoop && root_.top().pc == pc && !runSelfLoop(pc, I, start, maxSteps, budget))
           return steps_ - start;
         continue;
       }

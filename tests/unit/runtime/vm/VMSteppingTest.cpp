@@ -1,6 +1,11 @@
 // Stepping tests: every control-flow op's program steps, instructions and
 // values, buffer stacking, weave turns (program steps, weighted bulk steps)
 // and n_required, calls, fused ops, errors, clone().
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "tests/unit/runtime/vm/VMTestUtil.h"
@@ -607,6 +612,137 @@ TEST_F(VMStepping, RunEqualsThatManySingleSteps) {
   EXPECT_EQ(ran, n->stepCount());
   EXPECT_TRUE(n->done());
   EXPECT_EQ(n->run(10), 0);
+}
+
+/// A direct native with no arguments: returns [calls] (f32[1]) and counts
+/// the call; fails at call `failAt`; asks for a checkpoint to `path` at
+/// call `saveAt` (CallContext::checkpoint).
+struct Counter {
+  int64_t calls = 0, failAt = -1, saveAt = -1;
+  std::string path;
+  static bool fn(void *self, const DirectCall &call, NativeError &error) {
+    auto &c = *static_cast<Counter *>(self);
+    if (c.calls == c.failAt) {
+      error.message = "counter: call " + std::to_string(c.calls) + " fails";
+      return false;
+    }
+    if (c.calls == c.saveAt) {
+      call.ctx->checkpoint->requested = true;
+      call.ctx->checkpoint->path = c.path;
+    }
+    Tensor &y = call.result(0);
+    if (!(y.isUnique() && y.dtype() == ElemType::F32 && y.rank() == 1 && y.dim(0) == 1))
+      y = Tensor::empty(ElemType::F32, {1});
+    y.data<float>()[0] = float(c.calls++);
+    return true;
+  }
+};
+
+const char *kSelfLoops = R"(module @m {
+  component @rec : Recorder {}
+  func @counter() -> (f32[1]) attributes {native = true}
+  func @main() {
+    %r = repeat 7 : f32[1] {
+      %y = call @counter() : f32[1]
+      yield %y
+    }
+    call @rec.record(%r)
+    %s = repeat 1 : f32[1] {
+      %y = call @counter() : f32[1]
+      yield %y
+    }
+    call @rec.record(%s)
+    loop {
+      %z = call @counter() : f32[1]
+      yield
+    }
+  }
+})";
+
+TEST_F(VMStepping, ADirectCallLoopingOnItselfRunsAsTheGeneralLoopDoes) {
+  // run() makes the calls of a direct call that loops on itself (a repeat
+  // whose body is the call, LOOP(CALL)) with its checks decided once per
+  // run (VM::runSelfLoop): at every chunk size and instruction budget it
+  // must end where as many step() calls and the general path end: the
+  // repeat's exits and values, counts, step boundaries, the error of a
+  // failing call, and a checkpoint the callee asks for in the middle.
+  for (int64_t failAt : {int64_t(3), int64_t(7), int64_t(8), int64_t(30)})
+    for (int64_t chunk : {1, 2, 3, 5, 7, 1000})
+      for (int64_t budget : {int64_t(2), kMaxSavedCount}) {
+        SCOPED_TRACE("fail at " + std::to_string(failAt) + ", chunk " + std::to_string(chunk) +
+                     ", budget " + std::to_string(budget));
+        Counter ca, cb, cc;
+        Registry ra = testRegistry(), rb = testRegistry(), rc = testRegistry();
+        auto vmWith = [&](Counter &cnt, Registry &r) {
+          cnt.failAt = failAt;
+          ir::FunctionSchema schema{"counter", {}, false, {ir::Type::tensor(ElemType::F32, {1})}};
+          EXPECT_TRUE(r.registerDirectFunction(schema, &Counter::fn, &cnt));
+          return makeVM(kSelfLoops, r);
+        };
+        auto a = vmWith(ca, ra), b = vmWith(cb, rb), c = vmWith(cc, rc);
+        ASSERT_TRUE(a && b && c);
+        c->setFastPath(false);
+        for (int round = 0; round < 60 && b->status() == VM::Status::Running; ++round) {
+          int64_t ran = b->run(chunk, budget);
+          int64_t ranC = c->run(chunk, budget);
+          EXPECT_EQ(ran, ranC);
+          std::string why;
+          ASSERT_TRUE(sameState(*c, *b, &why)) << why;
+          EXPECT_EQ(c->instructionCount(), b->instructionCount());
+          EXPECT_EQ(c->atStepBoundary(), b->atStepBoundary());
+          EXPECT_EQ(cb.calls, cc.calls);
+          if (budget == kMaxSavedCount) { // whole steps: as many step() calls
+            EXPECT_EQ(ran, stepByStep(*a, chunk));
+            ASSERT_TRUE(sameState(*a, *b, &why)) << why;
+            EXPECT_EQ(a->instructionCount(), b->instructionCount());
+            EXPECT_EQ(ca.calls, cb.calls);
+          }
+          EXPECT_EQ(rec(*c).trace_, rec(*b).trace_);
+          EXPECT_EQ(c->status(), b->status());
+          EXPECT_EQ(c->error().message, b->error().message);
+          EXPECT_EQ(c->error().loc.line, b->error().loc.line);
+        }
+        EXPECT_EQ(b->status(), VM::Status::Error);
+        EXPECT_EQ(b->error().message, "counter: call " + std::to_string(failAt) + " fails");
+        // Steps: the calls that ran and each record() after a repeat.
+        EXPECT_EQ(b->stepCount(), failAt + (failAt >= 7) + (failAt >= 8));
+        // The repeats' values: the last call of each.
+        std::vector<double> trace;
+        if (failAt >= 7)
+          trace.push_back(6);
+        if (failAt >= 8)
+          trace.push_back(7);
+        EXPECT_EQ(rec(*b).trace_, trace);
+      }
+
+  // A checkpoint the callee asks for inside the loop (at the repeat's last
+  // call, where the repeat exits, and in the LOOP) holds the same state on
+  // both paths: the same bytes.
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("kiln_vm_selfloop_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  for (int64_t saveAt : {int64_t(2), int64_t(6), int64_t(12)}) {
+    std::string files[2];
+    for (int fast = 0; fast < 2; ++fast) {
+      Counter cnt;
+      cnt.failAt = 20;
+      cnt.saveAt = saveAt;
+      cnt.path = (dir / ("c" + std::to_string(saveAt) + "_" + std::to_string(fast) + ".ckpt")).string();
+      Registry r = testRegistry();
+      ir::FunctionSchema schema{"counter", {}, false, {ir::Type::tensor(ElemType::F32, {1})}};
+      ASSERT_TRUE(r.registerDirectFunction(schema, &Counter::fn, &cnt));
+      auto vm = makeVM(kSelfLoops, r);
+      ASSERT_TRUE(vm);
+      vm->setFastPath(fast == 1);
+      vm->run(1000);
+      EXPECT_EQ(vm->status(), VM::Status::Error);
+      std::ifstream in(cnt.path, std::ios::binary);
+      files[fast].assign(std::istreambuf_iterator<char>(in), {});
+      EXPECT_FALSE(files[fast].empty()) << saveAt;
+    }
+    EXPECT_EQ(files[0], files[1]) << "checkpoint at call " << saveAt;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // ---- program steps under WEAVE (docs/vm.md, "Steps") ------------------------------
