@@ -57,13 +57,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 namespace kiln::runtime::mathgen {
 
 namespace detail {
 
 /// Horner evaluation p = c[0]; p = p*x + c[i] for i = 1..N-1 (one rounding
-/// per multiply and per add).
+/// per multiply and per add: log and sincos, FMA-free, see the top).
 template <class B, size_t N>
 typename B::F32 hornerF32(B &b, typename B::F32 x, const float (&c)[N]) {
   typename B::F32 p = b.f32(c[0]);
@@ -77,6 +78,33 @@ typename B::F64 hornerF64(B &b, typename B::F64 x, const double (&c)[N]) {
   for (size_t i = 1; i < N; ++i)
     p = b.add(b.mul(p, x), b.f64(c[i]));
   return p;
+}
+
+/// Horner evaluation with fused multiply-adds: p = c[0]; p = fma(p, x, c[i])
+/// for i = 1..N-1 (one rounding per step). Unrolled by a fold expression (left
+/// to right), not a loop: GCC does not fully unroll a loop of fma calls, and
+/// the interpreter's elementwise loops around it then stay scalar.
+template <class B, size_t N, size_t... I>
+typename B::F32 hornerFmaF32(B &b, typename B::F32 x, const float (&c)[N],
+                             std::index_sequence<I...>) {
+  typename B::F32 p = b.f32(c[0]);
+  ((p = b.fma(p, x, b.f32(c[I + 1]))), ...);
+  return p;
+}
+template <class B, size_t N>
+typename B::F32 hornerFmaF32(B &b, typename B::F32 x, const float (&c)[N]) {
+  return hornerFmaF32(b, x, c, std::make_index_sequence<N - 1>());
+}
+template <class B, size_t N, size_t... I>
+typename B::F64 hornerFmaF64(B &b, typename B::F64 x, const double (&c)[N],
+                             std::index_sequence<I...>) {
+  typename B::F64 p = b.f64(c[0]);
+  ((p = b.fma(p, x, b.f64(c[I + 1]))), ...);
+  return p;
+}
+template <class B, size_t N>
+typename B::F64 hornerFmaF64(B &b, typename B::F64 x, const double (&c)[N]) {
+  return hornerFmaF64(b, x, c, std::make_index_sequence<N - 1>());
 }
 
 /// double(v) for |v| < 2^51, exactly, by the magic-number trick: the bits
@@ -125,16 +153,16 @@ template <class B> typename B::F32 expClamped_f32(B &b, typename B::F32 xc) {
   using F = typename B::F32;
   using I = typename B::I32;
   const F shifter = b.f32(0x1.8p23f);
-  F t = b.add(b.mul(xc, b.f32(1.44269504088896341f)), shifter);
+  F t = b.fma(xc, b.f32(1.44269504088896341f), shifter);
   F kf = b.sub(t, shifter);
   I k = b.isub(b.bits(t), b.bits(shifter));
-  F r = b.sub(xc, b.mul(kf, b.f32(0.693359375f)));
-  r = b.sub(r, b.mul(kf, b.f32(-2.12194440e-4f)));
+  F r = b.fma(kf, b.f32(-0.693359375f), xc);
+  r = b.fma(kf, b.f32(2.12194440e-4f), r);
   F r2 = b.mul(r, r);
   static constexpr float kP[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
                                  4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
-  F p = detail::hornerF32(b, r, kP);
-  F y = b.add(b.mul(p, r2), r);
+  F p = detail::hornerFmaF32(b, r, kP);
+  F y = b.fma(p, r2, r);
   y = b.add(y, b.f32(1.0f));
   I k1 = b.ashr(k, 1);
   I k2 = b.isub(k, k1);
@@ -154,19 +182,19 @@ template <class B> typename B::F64 expClamped_f64(B &b, typename B::F64 xc) {
   using F = typename B::F64;
   using I = typename B::I64;
   const F shifter = b.f64(0x1.8p52);
-  F t = b.add(b.mul(xc, b.f64(1.4426950408889634)), shifter);
+  F t = b.fma(xc, b.f64(1.4426950408889634), shifter);
   F kf = b.sub(t, shifter);
   I k = b.isub(b.bits(t), b.bits(shifter));
-  F r = b.sub(xc, b.mul(kf, b.f64(6.93147180369123816490e-01)));
-  r = b.sub(r, b.mul(kf, b.f64(1.90821492927058770002e-10)));
+  F r = b.fma(kf, b.f64(-6.93147180369123816490e-01), xc);
+  r = b.fma(kf, b.f64(-1.90821492927058770002e-10), r);
   F r2 = b.mul(r, r);
   // 1/13!, 1/12!, ..., 1/2!
   static constexpr double kP[] = {
       1.6059043836821613e-10, 2.08767569878681e-09, 2.505210838544172e-08, 2.755731922398589e-07,
       2.7557319223985893e-06, 2.48015873015873e-05, 0.0001984126984126984, 0.001388888888888889,
       0.008333333333333333,   0.041666666666666664, 0.16666666666666666,   0.5};
-  F p = detail::hornerF64(b, r, kP);
-  F y = b.add(b.mul(p, r2), r);
+  F p = detail::hornerFmaF64(b, r, kP);
+  F y = b.fma(p, r2, r);
   y = b.add(y, b.f64(1.0));
   I k1 = b.ashr(k, 1);
   I k2 = b.isub(k, k1);
@@ -273,8 +301,8 @@ template <class B> typename B::F32 tanh_f32(B &b, typename B::F32 x) {
   F z = b.mul(a, a);
   static constexpr float kP[] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
                                  1.33314422036e-1f, -3.33332819422e-1f};
-  F p = detail::hornerF32(b, z, kP);
-  F small = b.add(b.mul(b.mul(p, z), a), a);
+  F p = detail::hornerFmaF32(b, z, kP);
+  F small = b.fma(b.mul(p, z), a, a);
   F e = detail::expClamped_f32(b, detail::clampAbove(b, b.add(a, a), b.f32(89.0f)));
   F large = b.sub(b.f32(1.0f), b.div(b.f32(2.0f), b.add(e, b.f32(1.0f))));
   F res = b.select(b.lt(a, b.f32(0.625f)), small, large);
@@ -287,14 +315,14 @@ template <class B> typename B::F64 tanh_f64(B &b, typename B::F64 x) {
   F z = b.mul(a, a);
   static constexpr double kP[] = {-9.64399179425052238628e-1, -9.92877231001918586564e1,
                                   -1.61468768441708447952e3};
-  F p = detail::hornerF64(b, z, kP);
-  // Q is monic: q = z + Q1 first (what 1*z + Q1 would give, one multiply less).
+  F p = detail::hornerFmaF64(b, z, kP);
+  // Q is monic: q = z + Q1 first (what fma(1, z, Q1) would give).
   static constexpr double kQ[] = {1.12811678491632931402e2, 2.23548839060100448583e3,
                                   4.84406305325125486048e3};
   F q = b.add(z, b.f64(kQ[0]));
-  q = b.add(b.mul(q, z), b.f64(kQ[1]));
-  q = b.add(b.mul(q, z), b.f64(kQ[2]));
-  F small = b.add(a, b.mul(b.mul(a, z), b.div(p, q)));
+  q = b.fma(q, z, b.f64(kQ[1]));
+  q = b.fma(q, z, b.f64(kQ[2]));
+  F small = b.fma(b.mul(a, z), b.div(p, q), a);
   F e = detail::expClamped_f64(b, detail::clampAbove(b, b.add(a, a), b.f64(710.0)));
   F large = b.sub(b.f64(1.0), b.div(b.f64(2.0), b.add(e, b.f64(1.0))));
   F res = b.select(b.lt(a, b.f64(0.625)), small, large);
