@@ -21,8 +21,8 @@
 // Float ops (both operands of one type, F32 or F64; result of that type;
 // each is one IEEE operation, round to nearest even, no contraction):
 //   add sub mul div, neg, sqrt, fabs, copysign(mag, sign),
-//   fma(a, b, c) (single rounding; nothing below uses it: the generators are
-//   FMA-free so the SSE2 build needs no software fma)
+//   fma(a, b, c) (a*b+c with a single rounding: std::fma in ScalarEval,
+//   llvm.fma in codegen; see "FMA" below)
 // Float compares -> Mask: lt le gt ge eq (ordered: false if either is NaN),
 //   ne (unordered: true if either is NaN), isnan(x)
 // Mask ops: mand mor mnot
@@ -47,6 +47,18 @@
 // instantiates everything with a checking evaluator that has one C++ value
 // type and checks every operand's kind at run time, as an LLVM evaluator
 // would, over several lanes.
+//
+// FMA: exp, sigmoid and tanh (f32 and f64) use fused multiply-adds (the
+// shifter step, the Cody-Waite reduction, every Horner step): the JIT'ed
+// chains they sit in are compute-bound on the multiply pipes, and an fma is
+// one operation there instead of a multiply and an add (llvm-mca, znver4, on
+// sigmoid(2a+b)*a-b: 53.5 -> 40.3 cycles per 32 floats, docs/performance.md).
+// fma is exactly specified (one rounding), so every evaluator still gives the
+// same bits: on x86-64-v3/v4 (the interpreter's host clones, the JIT on any
+// FMA host) it is one vfmadd; on a CPU without FMA it is libm's fma (correctly
+// rounded in software, slow: docs/runtime-core.md has what that costs).
+// log and sincos2pi stay FMA-free: they are Box-Muller's, so every random
+// normal (model initializers, Dataset.randn, recorded results) keeps its bits.
 //
 // Accuracy and special values: docs/runtime-core.md ("KilnMath") has the
 // measured max-ulp table; each function's comment says what it does with
@@ -130,14 +142,16 @@ template <class B, class F> F clampBelow(B &b, F x, F lo) {
 // 1. Clamp x to [lo, hi] (just past the overflow and underflow thresholds;
 //    NaN passes through the clamps unchanged).
 // 2. k = round-to-nearest-even(x * log2(e)) with the shifter trick:
-//    t = x*log2e + 1.5*2^p; kf = t - shifter; the integer k is the difference
-//    of the bit patterns of t and of the shifter (no float->int conversion, so
-//    NaN is no undefined behaviour).
-// 3. Cody-Waite reduction r = (x - kf*ln2_hi) - kf*ln2_lo, |r| <= ~ln2/2;
-//    ln2_hi has trailing zero bits so kf*ln2_hi is exact.
-// 4. e^r by a polynomial: f32: Cephes expf's minimax P(r) of degree 5 with
-//    e^r ~ (P(r)*r^2 + r) + 1; f64: Taylor series to degree 13 (truncation
-//    < 0.03 ulp on |r| <= ln2/2) in Horner form, ((P(r)*r^2 + r) + 1).
+//    t = fma(x, log2e, 1.5*2^p); kf = t - shifter; the integer k is the
+//    difference of the bit patterns of t and of the shifter (no float->int
+//    conversion, so NaN is no undefined behaviour).
+// 3. Cody-Waite reduction r = fma(kf, -ln2_lo, fma(kf, -ln2_hi, x)),
+//    |r| <= ~ln2/2; ln2_hi has trailing zero bits so kf*ln2_hi is exact.
+// 4. e^r ~ fma(P(r), r^2, r) + 1, P in Horner form with fma: f32: P of
+//    degree 4, the Chebyshev fit of (e^r - 1 - r)/r^2 on [-ln2/2, ln2/2]
+//    (mpmath chebyfit; relative error 7.8e-9 = 0.13 ulp before rounding;
+//    one fma less than Cephes expf's degree 5, same measured accuracy); f64:
+//    Taylor series to degree 13 (truncation < 0.03 ulp on |r| <= ln2/2).
 // 5. Scale by 2^k as two factors 2^k1 * 2^k2 (k1 = k >> 1, k2 = k - k1), each
 //    a normal number built from its exponent bits: y*2^k1 is exact, and the
 //    second multiply rounds once, producing +inf or denormals correctly.
@@ -159,8 +173,8 @@ template <class B> typename B::F32 expClamped_f32(B &b, typename B::F32 xc) {
   F r = b.fma(kf, b.f32(-0.693359375f), xc);
   r = b.fma(kf, b.f32(2.12194440e-4f), r);
   F r2 = b.mul(r, r);
-  static constexpr float kP[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
-                                 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+  static constexpr float kP[] = {1.3926213466332443e-3f, 8.3632029715758549e-3f,
+                                 4.1666554437685939e-2f, 1.6666576845993976e-1f, 0.5f};
   F p = detail::hornerFmaF32(b, r, kP);
   F y = b.fma(p, r2, r);
   y = b.add(y, b.f32(1.0f));
@@ -289,8 +303,9 @@ template <class B> typename B::F64 log_f64(B &b, typename B::F64 x) {
 }
 
 // ---- tanh --------------------------------------------------------------------
-// a = |x|. For a < 0.625 an odd polynomial/rational (Cephes tanhf: a + a*z*P(z),
-// z = a*a, P of degree 4; Cephes tanh: a + a*z*P(z)/Q(z)); otherwise
+// a = |x|. For a < 0.625 an odd polynomial/rational (Cephes tanhf:
+// fma(P(z)*z, a, a), z = a*a, P of degree 4; Cephes tanh:
+// fma(a*z, P(z)/Q(z), a); P and Q in Horner form with fma); otherwise
 // 1 - 2/(exp(2a) + 1) with kiln's exp (exp overflows to inf -> exactly 1).
 // Both branches are computed and selected; the sign of x is applied last.
 // Special values: NaN -> NaN, +-inf -> +-1, tanh(-0) = -0, denormals exact.
