@@ -17,8 +17,10 @@
 // (ifunc), so `--no-jit` runs vector code of the host's width although the
 // project is built for baseline x86-64. Only elementwise loops are cloned:
 // each element is the same sequence of IEEE operations at every vector width
-// (the build has -ffp-contract=off, so v3/v4 use no FMA), hence every clone
-// gives the baseline's bits; reductions are never cloned (vectorizing a sum
+// (the build has -ffp-contract=off, so v3/v4 contract nothing into FMAs; the
+// explicit std::fma of MathGen's exp/sigmoid/tanh is one rounding whether it
+// is a vfmadd or baseline's libm call), hence every clone gives the
+// baseline's bits; reductions are never cloned (vectorizing a sum
 // reorders it). clang (the fuzz build) cannot clone templates: there the
 // macro is empty.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)

@@ -21,8 +21,8 @@
 // Float ops (both operands of one type, F32 or F64; result of that type;
 // each is one IEEE operation, round to nearest even, no contraction):
 //   add sub mul div, neg, sqrt, fabs, copysign(mag, sign),
-//   fma(a, b, c) (single rounding; nothing below uses it: the generators are
-//   FMA-free so the SSE2 build needs no software fma)
+//   fma(a, b, c) (a*b+c with a single rounding: std::fma in ScalarEval,
+//   llvm.fma in codegen; see "FMA" below)
 // Float compares -> Mask: lt le gt ge eq (ordered: false if either is NaN),
 //   ne (unordered: true if either is NaN), isnan(x)
 // Mask ops: mand mor mnot
@@ -48,6 +48,18 @@
 // type and checks every operand's kind at run time, as an LLVM evaluator
 // would, over several lanes.
 //
+// FMA: exp, sigmoid and tanh (f32 and f64) use fused multiply-adds (the
+// shifter step, the Cody-Waite reduction, every Horner step): the JIT'ed
+// chains they sit in are compute-bound on the multiply pipes, and an fma is
+// one operation there instead of a multiply and an add (llvm-mca, znver4, on
+// sigmoid(2a+b)*a-b: 53.5 -> 40.3 cycles per 32 floats, docs/performance.md).
+// fma is exactly specified (one rounding), so every evaluator still gives the
+// same bits: on x86-64-v3/v4 (the interpreter's host clones, the JIT on any
+// FMA host) it is one vfmadd; on a CPU without FMA it is libm's fma (correctly
+// rounded in software, slow: docs/runtime-core.md has what that costs).
+// log and sincos2pi stay FMA-free: they are Box-Muller's, so every random
+// normal (model initializers, Dataset.randn, recorded results) keeps its bits.
+//
 // Accuracy and special values: docs/runtime-core.md ("KilnMath") has the
 // measured max-ulp table; each function's comment says what it does with
 // NaN, infinities, zeros and denormals.
@@ -57,13 +69,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 namespace kiln::runtime::mathgen {
 
 namespace detail {
 
 /// Horner evaluation p = c[0]; p = p*x + c[i] for i = 1..N-1 (one rounding
-/// per multiply and per add).
+/// per multiply and per add: log and sincos, FMA-free, see the top).
 template <class B, size_t N>
 typename B::F32 hornerF32(B &b, typename B::F32 x, const float (&c)[N]) {
   typename B::F32 p = b.f32(c[0]);
@@ -77,6 +90,33 @@ typename B::F64 hornerF64(B &b, typename B::F64 x, const double (&c)[N]) {
   for (size_t i = 1; i < N; ++i)
     p = b.add(b.mul(p, x), b.f64(c[i]));
   return p;
+}
+
+/// Horner evaluation with fused multiply-adds: p = c[0]; p = fma(p, x, c[i])
+/// for i = 1..N-1 (one rounding per step). Unrolled by a fold expression (left
+/// to right), not a loop: GCC does not fully unroll a loop of fma calls, and
+/// the interpreter's elementwise loops around it then stay scalar.
+template <class B, size_t N, size_t... I>
+typename B::F32 hornerFmaF32(B &b, typename B::F32 x, const float (&c)[N],
+                             std::index_sequence<I...>) {
+  typename B::F32 p = b.f32(c[0]);
+  ((p = b.fma(p, x, b.f32(c[I + 1]))), ...);
+  return p;
+}
+template <class B, size_t N>
+typename B::F32 hornerFmaF32(B &b, typename B::F32 x, const float (&c)[N]) {
+  return hornerFmaF32(b, x, c, std::make_index_sequence<N - 1>());
+}
+template <class B, size_t N, size_t... I>
+typename B::F64 hornerFmaF64(B &b, typename B::F64 x, const double (&c)[N],
+                             std::index_sequence<I...>) {
+  typename B::F64 p = b.f64(c[0]);
+  ((p = b.fma(p, x, b.f64(c[I + 1]))), ...);
+  return p;
+}
+template <class B, size_t N>
+typename B::F64 hornerFmaF64(B &b, typename B::F64 x, const double (&c)[N]) {
+  return hornerFmaF64(b, x, c, std::make_index_sequence<N - 1>());
 }
 
 /// double(v) for |v| < 2^51, exactly, by the magic-number trick: the bits
@@ -102,14 +142,16 @@ template <class B, class F> F clampBelow(B &b, F x, F lo) {
 // 1. Clamp x to [lo, hi] (just past the overflow and underflow thresholds;
 //    NaN passes through the clamps unchanged).
 // 2. k = round-to-nearest-even(x * log2(e)) with the shifter trick:
-//    t = x*log2e + 1.5*2^p; kf = t - shifter; the integer k is the difference
-//    of the bit patterns of t and of the shifter (no float->int conversion, so
-//    NaN is no undefined behaviour).
-// 3. Cody-Waite reduction r = (x - kf*ln2_hi) - kf*ln2_lo, |r| <= ~ln2/2;
-//    ln2_hi has trailing zero bits so kf*ln2_hi is exact.
-// 4. e^r by a polynomial: f32: Cephes expf's minimax P(r) of degree 5 with
-//    e^r ~ (P(r)*r^2 + r) + 1; f64: Taylor series to degree 13 (truncation
-//    < 0.03 ulp on |r| <= ln2/2) in Horner form, ((P(r)*r^2 + r) + 1).
+//    t = fma(x, log2e, 1.5*2^p); kf = t - shifter; the integer k is the
+//    difference of the bit patterns of t and of the shifter (no float->int
+//    conversion, so NaN is no undefined behaviour).
+// 3. Cody-Waite reduction r = fma(kf, -ln2_lo, fma(kf, -ln2_hi, x)),
+//    |r| <= ~ln2/2; ln2_hi has trailing zero bits so kf*ln2_hi is exact.
+// 4. e^r ~ fma(P(r), r^2, r) + 1, P in Horner form with fma: f32: P of
+//    degree 4, the Chebyshev fit of (e^r - 1 - r)/r^2 on [-ln2/2, ln2/2]
+//    (mpmath chebyfit; relative error 7.8e-9 = 0.13 ulp before rounding;
+//    one fma less than Cephes expf's degree 5, same measured accuracy); f64:
+//    Taylor series to degree 13 (truncation < 0.03 ulp on |r| <= ln2/2).
 // 5. Scale by 2^k as two factors 2^k1 * 2^k2 (k1 = k >> 1, k2 = k - k1), each
 //    a normal number built from its exponent bits: y*2^k1 is exact, and the
 //    second multiply rounds once, producing +inf or denormals correctly.
@@ -125,16 +167,16 @@ template <class B> typename B::F32 expClamped_f32(B &b, typename B::F32 xc) {
   using F = typename B::F32;
   using I = typename B::I32;
   const F shifter = b.f32(0x1.8p23f);
-  F t = b.add(b.mul(xc, b.f32(1.44269504088896341f)), shifter);
+  F t = b.fma(xc, b.f32(1.44269504088896341f), shifter);
   F kf = b.sub(t, shifter);
   I k = b.isub(b.bits(t), b.bits(shifter));
-  F r = b.sub(xc, b.mul(kf, b.f32(0.693359375f)));
-  r = b.sub(r, b.mul(kf, b.f32(-2.12194440e-4f)));
+  F r = b.fma(kf, b.f32(-0.693359375f), xc);
+  r = b.fma(kf, b.f32(2.12194440e-4f), r);
   F r2 = b.mul(r, r);
-  static constexpr float kP[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
-                                 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
-  F p = detail::hornerF32(b, r, kP);
-  F y = b.add(b.mul(p, r2), r);
+  static constexpr float kP[] = {1.3926213466332443e-3f, 8.3632029715758549e-3f,
+                                 4.1666554437685939e-2f, 1.6666576845993976e-1f, 0.5f};
+  F p = detail::hornerFmaF32(b, r, kP);
+  F y = b.fma(p, r2, r);
   y = b.add(y, b.f32(1.0f));
   I k1 = b.ashr(k, 1);
   I k2 = b.isub(k, k1);
@@ -154,19 +196,19 @@ template <class B> typename B::F64 expClamped_f64(B &b, typename B::F64 xc) {
   using F = typename B::F64;
   using I = typename B::I64;
   const F shifter = b.f64(0x1.8p52);
-  F t = b.add(b.mul(xc, b.f64(1.4426950408889634)), shifter);
+  F t = b.fma(xc, b.f64(1.4426950408889634), shifter);
   F kf = b.sub(t, shifter);
   I k = b.isub(b.bits(t), b.bits(shifter));
-  F r = b.sub(xc, b.mul(kf, b.f64(6.93147180369123816490e-01)));
-  r = b.sub(r, b.mul(kf, b.f64(1.90821492927058770002e-10)));
+  F r = b.fma(kf, b.f64(-6.93147180369123816490e-01), xc);
+  r = b.fma(kf, b.f64(-1.90821492927058770002e-10), r);
   F r2 = b.mul(r, r);
   // 1/13!, 1/12!, ..., 1/2!
   static constexpr double kP[] = {
       1.6059043836821613e-10, 2.08767569878681e-09, 2.505210838544172e-08, 2.755731922398589e-07,
       2.7557319223985893e-06, 2.48015873015873e-05, 0.0001984126984126984, 0.001388888888888889,
       0.008333333333333333,   0.041666666666666664, 0.16666666666666666,   0.5};
-  F p = detail::hornerF64(b, r, kP);
-  F y = b.add(b.mul(p, r2), r);
+  F p = detail::hornerFmaF64(b, r, kP);
+  F y = b.fma(p, r2, r);
   y = b.add(y, b.f64(1.0));
   I k1 = b.ashr(k, 1);
   I k2 = b.isub(k, k1);
@@ -261,8 +303,9 @@ template <class B> typename B::F64 log_f64(B &b, typename B::F64 x) {
 }
 
 // ---- tanh --------------------------------------------------------------------
-// a = |x|. For a < 0.625 an odd polynomial/rational (Cephes tanhf: a + a*z*P(z),
-// z = a*a, P of degree 4; Cephes tanh: a + a*z*P(z)/Q(z)); otherwise
+// a = |x|. For a < 0.625 an odd polynomial/rational (Cephes tanhf:
+// fma(P(z)*z, a, a), z = a*a, P of degree 4; Cephes tanh:
+// fma(a*z, P(z)/Q(z), a); P and Q in Horner form with fma); otherwise
 // 1 - 2/(exp(2a) + 1) with kiln's exp (exp overflows to inf -> exactly 1).
 // Both branches are computed and selected; the sign of x is applied last.
 // Special values: NaN -> NaN, +-inf -> +-1, tanh(-0) = -0, denormals exact.
@@ -273,8 +316,8 @@ template <class B> typename B::F32 tanh_f32(B &b, typename B::F32 x) {
   F z = b.mul(a, a);
   static constexpr float kP[] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
                                  1.33314422036e-1f, -3.33332819422e-1f};
-  F p = detail::hornerF32(b, z, kP);
-  F small = b.add(b.mul(b.mul(p, z), a), a);
+  F p = detail::hornerFmaF32(b, z, kP);
+  F small = b.fma(b.mul(p, z), a, a);
   F e = detail::expClamped_f32(b, detail::clampAbove(b, b.add(a, a), b.f32(89.0f)));
   F large = b.sub(b.f32(1.0f), b.div(b.f32(2.0f), b.add(e, b.f32(1.0f))));
   F res = b.select(b.lt(a, b.f32(0.625f)), small, large);
@@ -287,14 +330,14 @@ template <class B> typename B::F64 tanh_f64(B &b, typename B::F64 x) {
   F z = b.mul(a, a);
   static constexpr double kP[] = {-9.64399179425052238628e-1, -9.92877231001918586564e1,
                                   -1.61468768441708447952e3};
-  F p = detail::hornerF64(b, z, kP);
-  // Q is monic: q = z + Q1 first (what 1*z + Q1 would give, one multiply less).
+  F p = detail::hornerFmaF64(b, z, kP);
+  // Q is monic: q = z + Q1 first (what fma(1, z, Q1) would give).
   static constexpr double kQ[] = {1.12811678491632931402e2, 2.23548839060100448583e3,
                                   4.84406305325125486048e3};
   F q = b.add(z, b.f64(kQ[0]));
-  q = b.add(b.mul(q, z), b.f64(kQ[1]));
-  q = b.add(b.mul(q, z), b.f64(kQ[2]));
-  F small = b.add(a, b.mul(b.mul(a, z), b.div(p, q)));
+  q = b.fma(q, z, b.f64(kQ[1]));
+  q = b.fma(q, z, b.f64(kQ[2]));
+  F small = b.fma(b.mul(a, z), b.div(p, q), a);
   F e = detail::expClamped_f64(b, detail::clampAbove(b, b.add(a, a), b.f64(710.0)));
   F large = b.sub(b.f64(1.0), b.div(b.f64(2.0), b.add(e, b.f64(1.0))));
   F res = b.select(b.lt(a, b.f64(0.625)), small, large);

@@ -5,7 +5,12 @@
 // (or integer) operation, so a MathGen function instantiated with ScalarEval
 // compiles to the same straight-line code a hand-written version would, and
 // loops over it vectorize (GCC -O3 with -fno-trapping-math if-converts the
-// selects; -ffp-contract=off keeps a*b+c two roundings).
+// selects; -ffp-contract=off keeps a*b+c two roundings). fma is std::fma,
+// correctly rounded everywhere: one vfmadd where the code is compiled for
+// FMA (the interpreter's x86-64-v3/v4 clones, whose loops must inline the
+// generators: KernelsElementwise.cpp flattens them), a call to libm's fma in
+// baseline x86-64 code (hardware fma through glibc's ifunc on an FMA CPU,
+// software on one without).
 //
 // Integer semantics follow the concept in runtime/MathGen.h: wrapping
 // arithmetic and logical shifts go through the unsigned types (no signed
