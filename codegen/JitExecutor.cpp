@@ -35,7 +35,7 @@ int32_t JitExecutor::prepare(const ir::Operation &fused) {
     return interpreted(why);
   auto start = std::chrono::steady_clock::now();
   KernelCompiler::Source source;
-  auto fn = compiler_->getOrCompile(*plan, source);
+  auto fn = compiler_->getOrCompile(*plan, source, &rep.phases);
   if (!fn)
     return interpreted("compile error: " + llvm::toString(fn.takeError()));
   rep.compileMs =
@@ -164,6 +164,11 @@ void JitExecutor::printStats(std::ostream &os) const {
       os << ": " << r.reason;
     else
       os << " in " << std::fixed << std::setprecision(1) << r.compileMs << " ms";
+    if (r.how == "compiled") {
+      const KernelCompiler::Phases &p = r.phases;
+      os << " (IR " << p.build << " + opt " << p.optimize << " + codegen " << p.codegen
+         << " + load " << p.load << " + disk " << p.diskLookup + p.diskStore << ")";
+    }
     os << "\n";
     total += r.compileMs;
     interpreted += r.how == "interpreted";

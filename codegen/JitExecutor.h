@@ -34,6 +34,7 @@ public:
     std::string how;     // "compiled", "memory cache", "disk cache", "interpreted"
     std::string reason;  // why interpreted
     double compileMs = 0;
+    KernelCompiler::Phases phases; // where compileMs went
     int64_t calls = 0, declined = 0;
   };
   const std::vector<KernelReport> &reports() const { return reports_; }

@@ -1,5 +1,7 @@
 #include "codegen/KernelCompiler.h"
 
+#include <chrono>
+
 #include "codegen/CodegenHash.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/IR/Verifier.h"
@@ -53,7 +55,17 @@ std::unique_ptr<llvm::Module> buildKernelModule(const KernelPlan &plan, const Ta
 }
 
 llvm::Expected<KilnKernelFn> KernelCompiler::getOrCompile(const KernelPlan &plan,
-                                                          Source &source) {
+                                                          Source &source, Phases *phases) {
+  Phases local;
+  Phases &ph = phases ? *phases : local;
+  ph = Phases();
+  // Each phase's wall time, added to its field when it ends.
+  auto mark = std::chrono::steady_clock::now();
+  auto lap = [&mark](double &field) {
+    auto now = std::chrono::steady_clock::now();
+    field += std::chrono::duration<double, std::milli>(now - mark).count();
+    mark = now;
+  };
   std::string key = keyText(plan);
   if (auto it = memory_.find(key); it != memory_.end()) {
     source = Source::MemoryCache;
@@ -68,10 +80,13 @@ llvm::Expected<KilnKernelFn> KernelCompiler::getOrCompile(const KernelPlan &plan
       return addr.takeError();
     auto fn = reinterpret_cast<KilnKernelFn>(*addr);
     memory_.emplace(key, fn);
+    lap(ph.load);
     return fn;
   };
   if (disk_) {
-    if (auto object = disk_->load(key)) {
+    auto object = disk_->load(key);
+    lap(ph.diskLookup);
+    if (object) {
       source = Source::DiskCache;
       return finish(std::move(object));
     }
@@ -83,12 +98,17 @@ llvm::Expected<KilnKernelFn> KernelCompiler::getOrCompile(const KernelPlan &plan
   if (llvm::verifyModule(*module, &os))
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "kiln bug: invalid LLVM IR for a kernel: " + os.str());
+  lap(ph.build);
   optimizeModule(*module, jit_->targetMachine());
+  lap(ph.optimize);
   auto object = emitObject(*module, jit_->targetMachine());
   if (!object)
     return object.takeError();
-  if (disk_)
+  lap(ph.codegen);
+  if (disk_) {
     disk_->store(key, (*object)->getBuffer());
+    lap(ph.diskStore);
+  }
   source = Source::Compiled;
   return finish(std::move(*object));
 }

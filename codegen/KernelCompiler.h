@@ -29,11 +29,23 @@ public:
     std::string cacheDir; // empty: ObjectCache::defaultDir()
   };
   enum class Source { Compiled, MemoryCache, DiskCache };
+  /// Where the time of one getOrCompile went, in milliseconds (wall clock):
+  /// `--stats` prints it and bench/codegen/CompileBench.cpp reports it.
+  struct Phases {
+    double diskLookup = 0; // reading and checking a disk-cache entry (hit or miss)
+    double build = 0;      // emitting and verifying the LLVM IR
+    double optimize = 0;   // LLVM's O3 pipeline
+    double codegen = 0;    // instruction selection .. object file
+    double diskStore = 0;  // writing the disk-cache entry
+    double load = 0;       // linking the object into the JIT, looking up the symbol
+  };
 
   static llvm::Expected<std::unique_ptr<KernelCompiler>> create(const Options &opts);
 
-  /// The kernel of `plan`; `source` says where it came from.
-  llvm::Expected<KilnKernelFn> getOrCompile(const KernelPlan &plan, Source &source);
+  /// The kernel of `plan`; `source` says where it came from, `phases` (if
+  /// given) where the time went.
+  llvm::Expected<KilnKernelFn> getOrCompile(const KernelPlan &plan, Source &source,
+                                            Phases *phases = nullptr);
 
   /// Everything the object of `plan` depends on, as text (its cache key).
   std::string keyText(const KernelPlan &plan) const;

@@ -285,12 +285,23 @@ private:
     return llvm::BasicBlock::Create(ctx_, name, b.GetInsertBlock()->getParent());
   }
 
+  /// What LLVM may do to a loop. Unrolling is what costs compile time (the
+  /// unroller copies whole row loops with their inner loops, and codegen's
+  /// loop strength reduction then works on every copy: 3-5x the time of the
+  /// rolled kernel, docs/codegen.md "Compile time"), and it pays only on a
+  /// loop of whole vectors, the innermost: every other loop stays rolled.
+  enum class LoopKind {
+    Rolled,     // rows, tasks, blocks, scans: never unrolled
+    Vector,     // the innermost loop over whole vectors: LLVM's choice
+    ScalarTail, // fewer iterations than one vector: neither vectorized nor unrolled
+  };
+
   /// for (iv = begin; iv < end; iv += step) body(iv, carried) -> carried'.
   /// Returns the carried values after the loop.
   std::vector<Value *>
   loop(Value *begin, Value *end, Value *step, std::vector<Value *> init,
        const std::function<std::vector<Value *>(Value *, const std::vector<Value *> &)> &body,
-       bool scalarTail = false) {
+       LoopKind kind = LoopKind::Rolled) {
     llvm::BasicBlock *pre = b.GetInsertBlock();
     llvm::BasicBlock *head = block("loop"), *bodyBB = block("body"), *exit = block("exit");
     b.CreateBr(head);
@@ -311,8 +322,8 @@ private:
     Value *ivNext = b.CreateAdd(iv, step);
     llvm::BasicBlock *latch = b.GetInsertBlock();
     llvm::BranchInst *back = b.CreateBr(head);
-    if (scalarTail) // fewer iterations than one vector: neither vectorize nor unroll
-      back->setMetadata(llvm::LLVMContext::MD_loop, noVectorizeLoop());
+    if (kind != LoopKind::Vector)
+      back->setMetadata(llvm::LLVMContext::MD_loop, rolledLoop(kind == LoopKind::ScalarTail));
     iv->addIncoming(ivNext, latch);
     for (size_t k = 0; k < phis.size(); ++k)
       phis[k]->addIncoming(next[k], latch);
@@ -320,34 +331,74 @@ private:
     return carried;
   }
   void loop(Value *begin, Value *end, Value *step, const std::function<void(Value *)> &body,
-            bool scalarTail = false) {
+            LoopKind kind = LoopKind::Rolled) {
     loop(
         begin, end, step, {},
         [&](Value *iv, const std::vector<Value *> &) {
           body(iv);
           return std::vector<Value *>{};
         },
-        scalarTail);
+        kind);
   }
-  llvm::MDNode *noVectorizeLoop() {
-    auto flag = [&](const char *name, bool v) {
-      return llvm::MDNode::get(ctx_, {llvm::MDString::get(ctx_, name),
-                                      llvm::ConstantAsMetadata::get(b.getInt1(v))});
-    };
-    llvm::MDNode *self = llvm::MDNode::getDistinct(
-        ctx_, {nullptr, flag("llvm.loop.vectorize.enable", false),
-               llvm::MDNode::get(ctx_, {llvm::MDString::get(ctx_, "llvm.loop.unroll.disable")})});
+  /// Loop metadata: never unroll, and with `noVectorize` never vectorize.
+  llvm::MDNode *rolledLoop(bool noVectorize) {
+    std::vector<llvm::Metadata *> ops{
+        nullptr,
+        llvm::MDNode::get(ctx_, {llvm::MDString::get(ctx_, "llvm.loop.unroll.disable")})};
+    if (noVectorize)
+      ops.push_back(llvm::MDNode::get(ctx_, {llvm::MDString::get(ctx_, "llvm.loop.vectorize.enable"),
+                                             llvm::ConstantAsMetadata::get(b.getInt1(false))}));
+    llvm::MDNode *self = llvm::MDNode::getDistinct(ctx_, ops);
     self->replaceOperandWith(0, self);
     return self;
   }
-  /// [c0, c1) in vectors of `lanes` then one by one: body(j, lanes).
+  /// [c0, c1) in vectors of `lanes` then one by one: body(j, lanes). With
+  /// `masked` on an AVX-512 target, instead one loop of vectors whose lanes
+  /// past c1 are masked off (mask_ is set while its body is emitted, and
+  /// loadAt, storeAt and the product reads then use masked loads and
+  /// stores, which AVX-512 does at the speed of plain ones): one copy of the
+  /// body instead of a vector and a scalar one, which halves the IR of a
+  /// long body (Philox draws, exp) and the compile time with it. Each lane
+  /// computes what it computes in a full vector, so the values are the same.
+  /// Without mask registers (AVX2 masked stores are slow, SSE2 has none) the
+  /// scalar tail stays.
   void vectorLoop(Value *c0, Value *c1, unsigned lanes,
-                  const std::function<void(Value *, unsigned)> &body) {
+                  const std::function<void(Value *, unsigned)> &body, bool masked = false) {
+    if (masked && lanes > 1 && T.vectorBits >= 512) {
+      std::vector<uint32_t> iota(lanes);
+      for (unsigned l = 0; l < lanes; ++l)
+        iota[l] = l;
+      Value *lanesIota = llvm::ConstantDataVector::get(ctx_, iota);
+      loop(
+          c0, c1, c64(lanes),
+          [&](Value *j) {
+            Value *left = b.CreateTrunc(minV(b.CreateSub(c1, j), c64(lanes)), b.getInt32Ty());
+            mask_ = b.CreateICmpULT(lanesIota, splat(left, lanes));
+            body(j, lanes);
+            mask_ = nullptr;
+          },
+          LoopKind::Vector);
+      return;
+    }
     Value *n = b.CreateSub(c1, c0);
     Value *vend = b.CreateAdd(c0, b.CreateMul(b.CreateSDiv(n, c64(lanes)), c64(lanes)));
     if (lanes > 1)
-      loop(c0, vend, c64(lanes), [&](Value *j) { body(j, lanes); });
-    loop(vend, c1, c64(1), [&](Value *j) { body(j, 1); }, /*scalarTail=*/lanes > 1);
+      loop(c0, vend, c64(lanes), [&](Value *j) { body(j, lanes); }, LoopKind::Vector);
+    loop(vend, c1, c64(1), [&](Value *j) { body(j, 1); },
+         lanes > 1 ? LoopKind::ScalarTail : LoopKind::Vector);
+  }
+  /// A vector load at addr, masked under mask_.
+  Value *vectorLoad(llvm::Type *vt, Value *addr, llvm::Align al) {
+    if (mask_)
+      return b.CreateMaskedLoad(vt, addr, al, mask_, llvm::Constant::getNullValue(vt));
+    return b.CreateAlignedLoad(vt, addr, al);
+  }
+  /// A vector store at addr, masked under mask_.
+  void vectorStore(Value *v, Value *addr, llvm::Align al) {
+    if (mask_)
+      b.CreateMaskedStore(v, addr, al, mask_);
+    else
+      b.CreateAlignedStore(v, addr, al);
   }
 
   // ---- the state array ------------------------------------------------------------
@@ -443,7 +494,7 @@ private:
     Value *addr = b.CreateGEP(et, base, offsetOf(vs, p));
     llvm::Align al(ir::elemTypeSize(vs.elem));
     if (p.lanes > 1 && alongLanes(vs, p))
-      return b.CreateAlignedLoad(vecTy(vs.elem, p.lanes), addr, al);
+      return vectorLoad(vecTy(vs.elem, p.lanes), addr, al);
     return splat(b.CreateAlignedLoad(et, addr, al), p.lanes);
   }
   bool alongLanes(const ValueShape &vs, const Point &p) const {
@@ -480,13 +531,17 @@ private:
       st->setMetadata(llvm::LLVMContext::MD_nontemporal,
                       llvm::MDNode::get(ctx_, llvm::ConstantAsMetadata::get(b.getInt32(1))));
       b.CreateBr(done);
+      // (Streaming also means the mask, if any, has every lane set.)
       b.SetInsertPoint(plain);
-      b.CreateAlignedStore(v, addr, llvm::Align(ir::elemTypeSize(e)));
+      vectorStore(v, addr, llvm::Align(ir::elemTypeSize(e)));
       b.CreateBr(done);
       b.SetInsertPoint(done);
       return;
     }
-    b.CreateAlignedStore(v, addr, llvm::Align(ir::elemTypeSize(e)));
+    if (v->getType()->isVectorTy())
+      vectorStore(v, addr, llvm::Align(ir::elemTypeSize(e)));
+    else
+      b.CreateAlignedStore(v, addr, llvm::Align(ir::elemTypeSize(e)));
   }
   /// Flat offset of point p in a full-shape (space-shaped) buffer.
   Value *flatOffset(const Point &p) {
@@ -831,15 +886,18 @@ private:
         std::vector<Value *> idx(size_t(rank()), nullptr);
         if (rank() > 1)
           decodeRow(row, e, 0, rank() - 1, idx);
-        vectorLoop(c0, c1, rank() ? lanes_ : 1, [&](Value *j, unsigned lanes) {
-          Point p;
-          p.env = &e;
-          p.lanes = lanes;
-          p.idx = idx;
-          if (rank())
-            p.idx.back() = j;
-          storeResults(p, -1);
-        });
+        vectorLoop(
+            c0, c1, rank() ? lanes_ : 1,
+            [&](Value *j, unsigned lanes) {
+              Point p;
+              p.env = &e;
+              p.lanes = lanes;
+              p.idx = idx;
+              if (rank())
+                p.idx.back() = j;
+              storeResults(p, -1);
+            },
+            /*masked=*/true);
       });
     });
     mapEnv_ = nullptr;
@@ -871,17 +929,20 @@ private:
     const int skip = -1;
     loop(c64(0), rows, c64(1), [&](Value *i) {
       Value *rowPtr = b.CreateGEP(elemTy(ce), c, b.CreateMul(i, ldc));
-      vectorLoop(c64(0), cols, lanes_, [&](Value *j, unsigned lanes) {
-        Point p;
-        p.env = &e;
-        p.lanes = lanes;
-        p.idx = {b.CreateAdd(row0, i), b.CreateAdd(col0, j)};
-        p.matmulValue = [&, j, lanes]() -> Value * {
-          Value *addr = b.CreateGEP(elemTy(ce), rowPtr, j);
-          return b.CreateAlignedLoad(vecTy(ce, lanes), addr, llvm::Align(ir::elemTypeSize(ce)));
-        };
-        storeResults(p, skip);
-      });
+      vectorLoop(
+          c64(0), cols, lanes_,
+          [&](Value *j, unsigned lanes) {
+            Point p;
+            p.env = &e;
+            p.lanes = lanes;
+            p.idx = {b.CreateAdd(row0, i), b.CreateAdd(col0, j)};
+            p.matmulValue = [&, j, lanes]() -> Value * {
+              Value *addr = b.CreateGEP(elemTy(ce), rowPtr, j);
+              return vectorLoad(vecTy(ce, lanes), addr, llvm::Align(ir::elemTypeSize(ce)));
+            };
+            storeResults(p, skip);
+          },
+          /*masked=*/true);
     });
     b.CreateRetVoid();
     return fn;
@@ -895,7 +956,9 @@ private:
   Value *productAt(Value *buf, ElemType ce, Point &p) {
     Value *off = b.CreateAdd(b.CreateMul(p.idx[0], p.env->dims[1]), p.idx[1]);
     Value *addr = b.CreateGEP(elemTy(ce), buf, off);
-    return b.CreateAlignedLoad(vecTy(ce, p.lanes), addr, llvm::Align(ir::elemTypeSize(ce)));
+    if (p.lanes == 1)
+      return b.CreateAlignedLoad(elemTy(ce), addr, llvm::Align(ir::elemTypeSize(ce)));
+    return vectorLoad(vecTy(ce, p.lanes), addr, llvm::Align(ir::elemTypeSize(ce)));
   }
 
   /// The product's value at p when it is read back from the C buffer.
@@ -1018,9 +1081,12 @@ private:
           Value *b1 = minV(b.CreateAdd(b0, c64(kSumBlock)), R);
           Value *vend = b.CreateAdd(
               b0, b.CreateMul(b.CreateSDiv(b.CreateSub(b1, b0), c64(kSumLanes)), c64(kSumLanes)));
-          auto acc = loop(b0, vend, c64(kSumLanes), {accZero}, [&](Value *j, const auto &a) {
-            return std::vector<Value *>{b.CreateFAdd(a[0], at(j, kSumLanes))};
-          });
+          auto acc = loop(
+              b0, vend, c64(kSumLanes), {accZero},
+              [&](Value *j, const auto &a) {
+                return std::vector<Value *>{b.CreateFAdd(a[0], at(j, kSumLanes))};
+              },
+              LoopKind::Vector);
           auto acc2 = loop(vend, b1, c64(1), {acc[0]}, [&](Value *j, const auto &a) {
             Value *lane = b.CreateSub(j, vend);
             Value *old = b.CreateExtractElement(a[0], lane);
@@ -1343,6 +1409,7 @@ private:
   unsigned lanes_ = 4;
   bool streams_ = false;   // the map nest may stream (canStream)
   const Env *mapEnv_ = nullptr; // while emitting the map nest
+  Value *mask_ = nullptr;       // <lanes x i1> while emitting a masked vector loop
   llvm::Type *i64_ = nullptr;
   llvm::PointerType *ptr_ = nullptr;
 };
