@@ -259,10 +259,8 @@ public:
   bool invoke(int method, std::span<const Tensor> args,
               const std::vector<ir::NamedAttribute> &kwargs, CallContext &ctx,
               std::vector<Tensor> &results, NativeError &error) override {
-    if (!data_) {
-      error.message = config_->title() + ": the data was not opened";
-      return false;
-    }
+    if (!data_)
+      return notOpened(error);
     switch (method) {
     case kNext:
     case kNextLabel:
@@ -394,10 +392,8 @@ private:
   template <int Method>
   static bool readRowDirect(void *self, const DirectCall &call, NativeError &error) {
     auto &d = *static_cast<DatasetComponent *>(self);
-    if (!d.data_) [[unlikely]] {
-      error.message = d.config_->title() + ": the data was not opened";
-      return false;
-    }
+    if (!d.data_) [[unlikely]]
+      return d.notOpened(error);
     constexpr bool features = Method != kNextLabel, labels = Method != kNext;
     if ((features && !d.withinEpochLimit(d.cursor_, 1, error)) ||
         (labels && !d.withinEpochLimit(d.labelCursor_, 1, error))) [[unlikely]]
@@ -413,9 +409,18 @@ private:
   /// The buffer of a one-row result in `slot`: its own when only the slot
   /// holds it and it has the row's shape, else a new tensor's.
   float *rowSlot(bool labels, Tensor &slot) {
-    if (!fitsRow(labels, slot))
-      slot = Tensor::empty(ElemType::F32, {width(labels)});
+    if (!fitsRow(labels, slot)) [[unlikely]]
+      newRow(labels, slot);
     return slot.data<float>();
+  }
+  // The cold halves of readRowDirect, out of line so the read keeps a
+  // small stack frame.
+  [[gnu::noinline, gnu::cold]] void newRow(bool labels, Tensor &slot) {
+    slot = Tensor::empty(ElemType::F32, {width(labels)});
+  }
+  [[gnu::noinline, gnu::cold]] bool notOpened(NativeError &error) const {
+    error.message = config_->title() + ": the data was not opened";
+    return false;
   }
 
 private:
@@ -433,7 +438,7 @@ private:
     const int64_t left = data_->rows - c.row; // >= 1
     return n < left || (n == left && c.epoch < kMaxSavedCount) || epochsWithinLimit(c, n, error);
   }
-  bool epochsWithinLimit(const Cursor &c, int64_t n, NativeError &error) const {
+  [[gnu::noinline]] bool epochsWithinLimit(const Cursor &c, int64_t n, NativeError &error) const {
     // The epochs n more rows pass: (row + n) / rows, without the division
     // (tens of cycles, a one-row read's whole budget) unless n reaches
     // beyond this epoch's end.
