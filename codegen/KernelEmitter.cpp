@@ -535,8 +535,9 @@ private:
     // Lanes along consecutive elements share Philox blocks (4 f32 or 2 f64
     // draws a block): computed once per block instead of once per lane.
     bool blockLanes = p.lanes >= 4 && p.lanes % 4 == 0 && alongLanes(vs, p);
-    if (op.is(OpKind::RandomNormal) && f32 && blockLanes)
-      return normalF32Lanes(o, seed1, stream1, p.lanes);
+    if (op.is(OpKind::RandomNormal) && blockLanes)
+      return f32 ? normalF32Lanes(o, seed1, stream1, p.lanes)
+                 : normalF64Lanes(o, seed1, stream1, p.lanes);
     if (!op.is(OpKind::RandomNormal) && blockLanes) {
       Value *u = f32 ? uniformF32Lanes(o, seed1, stream1, p.lanes)
                      : uniformF64Lanes(o, seed1, stream1, p.lanes);
@@ -722,6 +723,36 @@ private:
           IrEval ev(b, lanes);
           return uniformF64At(ev, splat(seed, lanes), splat(stream, lanes),
                               laneOffsets(o0, lanes));
+        });
+  }
+
+  /// f64 normals at o0 .. o0+L-1 (L even): when o0 is even, the Box-Muller
+  /// pairs of the L/2 blocks o0/2 .. (MathGen's normal_pair_f64 of words
+  /// 0..3) on L/2 lanes, interleaved r cos, r sin, so each block and pair is
+  /// computed once; else per lane (normalF64At: each lane its own pair).
+  Value *normalF64Lanes(Value *o0, Value *seed, Value *stream, unsigned lanes) {
+    return ifBlockAligned(
+        o0, 2,
+        [&] {
+          const unsigned half = lanes / 2;
+          Value *w = blockWordsLanes(seed, stream, b.CreateLShr(o0, 1), half);
+          auto word = [&](unsigned j) {
+            std::vector<int> m(half);
+            for (unsigned i = 0; i < half; ++i)
+              m[i] = int(4 * i + j);
+            return b.CreateShuffleVector(w, m);
+          };
+          IrEval evh(b, half);
+          auto z = runtime::mathgen::normal_pair_f64(evh, word(0), word(1), word(2), word(3));
+          std::vector<int> inter(lanes);
+          for (unsigned l = 0; l < lanes; ++l)
+            inter[l] = int(l % 2 ? half + l / 2 : l / 2);
+          return b.CreateShuffleVector(z[0], z[1], inter);
+        },
+        [&] {
+          IrEval ev(b, lanes);
+          return normalF64At(ev, splat(seed, lanes), splat(stream, lanes),
+                             laneOffsets(o0, lanes));
         });
   }
 
