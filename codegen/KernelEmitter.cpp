@@ -581,7 +581,8 @@ private:
   /// (a block a lane, one word used) it was ~12 ops for a quarter-filled
   /// vector (umulhi and imul apart, docs/performance.md "CD-1 update").
   /// Integer arithmetic: the same bits at every width; FusedDifferential
-  /// and the random-offset tests compare it with the interpreter.
+  /// and FusedDifferentialDraws (every start offset mod 4) compare it with
+  /// the interpreter, lit codegen/draw-blocks.kir its width per target.
   Value *blockWordsLanes(Value *seed, Value *stream, Value *blk0, unsigned nb) {
     const unsigned n = 4 * nb;
     llvm::Type *i32 = b.getInt32Ty();
