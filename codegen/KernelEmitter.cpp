@@ -585,9 +585,19 @@ private:
     const ValueShape &vs = P.shapes.at(op.result());
     // Element offset of each lane: base + own flat index (+ lane).
     Value *o = b.CreateAdd(p.env->rngBase[k], offsetOf(vs, p));
-    if (op.is(OpKind::RandomNormal) && vs.elem == ElemType::F32 && p.lanes >= 4 &&
-        alongLanes(vs, p))
-      return normalF32Lanes(o, p.env->seed[size_t(key)], p.env->stream[size_t(key)], p.lanes);
+    bool f32 = vs.elem == ElemType::F32;
+    Value *seed1 = p.env->seed[size_t(key)], *stream1 = p.env->stream[size_t(key)];
+    // Lanes along consecutive elements share Philox blocks (4 f32 or 2 f64
+    // draws a block): computed once per block instead of once per lane.
+    bool blockLanes = p.lanes >= 4 && p.lanes % 4 == 0 && alongLanes(vs, p);
+    if (op.is(OpKind::RandomNormal) && blockLanes)
+      return f32 ? normalF32Lanes(o, seed1, stream1, p.lanes)
+                 : normalF64Lanes(o, seed1, stream1, p.lanes);
+    if (!op.is(OpKind::RandomNormal) && blockLanes) {
+      Value *u = f32 ? uniformF32Lanes(o, seed1, stream1, p.lanes)
+                     : uniformF64Lanes(o, seed1, stream1, p.lanes);
+      return op.is(OpKind::RandomUniform) ? u : bernoulli(u, eval(op.operand(0), p), f32, p.lanes);
+    }
     o = splat(o, p.lanes);
     if (p.lanes > 1 && alongLanes(vs, p)) {
       std::vector<uint64_t> iota(p.lanes);
@@ -596,29 +606,242 @@ private:
       o = b.CreateAdd(o, llvm::ConstantDataVector::get(ctx_, iota));
     }
     IrEval ev(b, p.lanes);
-    Value *seed = splat(p.env->seed[size_t(key)], p.lanes);
-    Value *stream = splat(p.env->stream[size_t(key)], p.lanes);
-    bool f32 = vs.elem == ElemType::F32;
+    Value *seed = splat(seed1, p.lanes);
+    Value *stream = splat(stream1, p.lanes);
     if (op.is(OpKind::RandomNormal)) {
       return f32 ? normalF32At(ev, seed, stream, o) : normalF64At(ev, seed, stream, o);
     }
     Value *u = f32 ? uniformF32At(ev, seed, stream, o) : uniformF64At(ev, seed, stream, o);
     if (op.is(OpKind::RandomUniform))
       return u;
-    // bernoulli (KernelsRandom.cpp): u < p ? 1 : 0
-    Value *prob = eval(op.operand(0), p);
+    return bernoulli(u, eval(op.operand(0), p), f32, p.lanes);
+  }
+  /// bernoulli (KernelsRandom.cpp): u < p ? 1 : 0. The probability is
+  /// evaluated by the caller after the draws' branches (evalRandom), so
+  /// its memoized value dominates every later use.
+  Value *bernoulli(Value *u, Value *prob, bool f32, unsigned lanes) {
+    IrEval ev(b, lanes);
     return b.CreateSelect(b.CreateFCmpOLT(u, prob), f32 ? ev.f32(1.0f) : ev.f64(1.0),
                           f32 ? ev.f32(0.0f) : ev.f64(0.0));
   }
 
-  /// f32 normals at the consecutive offsets o0 .. o0+L-1 (L = lanes >= 4),
-  /// each Box-Muller pair computed once (the per-lane form computes a pair
-  /// in both of its lanes): the L/2 pairs q0 + j (q0 = o0/2) as one L/2-lane
-  /// vector, interleaved as cos, sin = the elements 2q0 .. 2q0+L-1, and the
-  /// pair q0 + L/2 on one lane for the last element when o0 is odd (then the
-  /// lanes are that sequence shifted by one). The same generator at other
-  /// widths gives the same bits, so this equals normalF32At lane by lane.
+  /// Words 0..3 of the nb Philox blocks blk0 .. blk0+nb-1 in element order:
+  /// lane 4i + j of the 4nb-lane result is word j of block blk0 + i, as
+  /// MathGen's philox4x32_10 (runtime/Philox.h's key and counter) computes
+  /// it. The rounds keep a block's four words in four lanes, ordered
+  /// (c0 c3 c2 c1) as in runtime/PhiloxBlocks.cpp: one 32x32->64 multiply
+  /// of the even lanes gives both products of a round and both halves of
+  /// each (lanes lo0 hi0 lo1 hi1), so a round is a multiply, an and, two
+  /// xors and a shuffle for nb blocks in one full-width vector. Per lane
+  /// (a block a lane, one word used) it was ~12 ops for a quarter-filled
+  /// vector (umulhi and imul apart, docs/performance.md "CD-1 update").
+  /// Integer arithmetic: the same bits at every width; FusedDifferential
+  /// and FusedDifferentialDraws (every start offset mod 4) compare it with
+  /// the interpreter, lit codegen/draw-blocks.kir its width per target.
+  Value *blockWordsLanes(Value *seed, Value *stream, Value *blk0, unsigned nb) {
+    const unsigned n = 4 * nb;
+    llvm::Type *i32 = b.getInt32Ty();
+    auto *v32 = llvm::FixedVectorType::get(i32, n);
+    auto *v64 = llvm::FixedVectorType::get(i64_, 2 * nb);
+    auto word = [&](Value *x, bool high) {
+      return b.CreateTrunc(high ? b.CreateLShr(x, c64(32)) : x, i32);
+    };
+    // A vector whose quad lanes are (a, b, c, d) for scalars a..d.
+    auto quads = [&](Value *a, Value *bv, Value *c, Value *d) {
+      Value *q = llvm::PoisonValue::get(llvm::FixedVectorType::get(i32, 4));
+      Value *xs[4] = {a, bv, c, d};
+      for (unsigned j = 0; j < 4; ++j)
+        q = b.CreateInsertElement(q, xs[j], uint64_t(j));
+      std::vector<int> rep(n);
+      for (unsigned l = 0; l < n; ++l)
+        rep[l] = int(l % 4);
+      return b.CreateShuffleVector(q, rep);
+    };
+    // Counters (c0 c3 c2 c1) = (lo(block), hi(stream), lo(stream), hi(block)).
+    Value *blk = splat(blk0, nb);
+    if (nb > 1) {
+      std::vector<uint64_t> iota(nb);
+      for (unsigned l = 0; l < nb; ++l)
+        iota[l] = l;
+      blk = b.CreateAdd(blk, llvm::ConstantDataVector::get(ctx_, iota));
+    }
+    if (nb == 1) // shuffles need vectors
+      blk = b.CreateVectorSplat(1, blk);
+    auto *vnb = llvm::FixedVectorType::get(i32, nb);
+    Value *lo = b.CreateTrunc(blk, vnb);
+    Value *hi = b.CreateTrunc(b.CreateLShr(blk, b.CreateVectorSplat(nb, c64(32))), vnb);
+    std::vector<int> place(n), merge(n);
+    for (unsigned i = 0; i < nb; ++i)
+      for (unsigned j = 0; j < 4; ++j) {
+        place[4 * i + j] = j == 0 ? int(i) : j == 3 ? int(nb + i) : -1;
+        merge[4 * i + j] = j == 0 || j == 3 ? int(4 * i + j) : int(n + 4 * i + j);
+      }
+    Value *blocks = b.CreateShuffleVector(lo, hi, place);
+    Value *streams = quads(b.getInt32(0), word(stream, true), word(stream, false), b.getInt32(0));
+    Value *c = b.CreateShuffleVector(blocks, streams, merge);
+    // Multipliers in the even lanes (M0 for c0, M1 for c2), as 64-bit lanes.
+    std::vector<uint64_t> mult(2 * nb);
+    for (unsigned l = 0; l < 2 * nb; ++l)
+      mult[l] = l % 2 ? 0xCD9E8D57u : 0xD2511F53u;
+    Value *multv = llvm::ConstantDataVector::get(ctx_, mult);
+    Value *low32 = b.CreateVectorSplat(2 * nb, c64(0xffffffffll));
+    std::vector<uint32_t> oddBits(n);
+    for (unsigned l = 0; l < n; ++l)
+      oddBits[l] = l % 2 ? 0xffffffffu : 0u;
+    Value *odd = llvm::ConstantDataVector::get(ctx_, oddBits);
+    std::vector<int> rotate(n), reverse(n);
+    for (unsigned l = 0; l < n; ++l) {
+      rotate[l] = int(l / 4 * 4 + (l + 3) % 4); // (q3 q0 q1 q2): the next (c0 c3 c2 c1)
+      reverse[l] = int(l / 4 * 4 + 3 - l % 4);  // (q3 q2 q1 q0): (c0 c1 c2 c3)
+    }
+    Value *k0 = word(seed, false), *k1 = word(seed, true);
+    for (int round = 0; round < 10; ++round) {
+      // p = lanes (lo0 hi0 lo1 hi1) of (M0 * c0, M1 * c2).
+      Value *c64v = b.CreateBitCast(c, v64);
+      Value *p = b.CreateBitCast(b.CreateMul(b.CreateAnd(c64v, low32), multv), v32);
+      // q = (lo0, hi0 ^ c3 ^ k1, lo1, hi1 ^ c1 ^ k0)
+      Value *q = b.CreateXor(p, b.CreateXor(b.CreateAnd(c, odd),
+                                            quads(b.getInt32(0), k1, b.getInt32(0), k0)));
+      c = b.CreateShuffleVector(q, round < 9 ? rotate : reverse);
+      k0 = b.CreateAdd(k0, b.getInt32(0x9E3779B9u));
+      k1 = b.CreateAdd(k1, b.getInt32(0xBB67AE85u));
+    }
+    return c;
+  }
+  /// Lanes 0, 2, 4, ... (odd: 1, 3, 5, ...) of v, half as many.
+  Value *everyOther(Value *v, bool odd) {
+    unsigned n = unsigned(llvm::cast<llvm::FixedVectorType>(v->getType())->getNumElements());
+    std::vector<int> m(n / 2);
+    for (unsigned l = 0; l < n / 2; ++l)
+      m[l] = int(2 * l + (odd ? 1 : 0));
+    return b.CreateShuffleVector(v, m);
+  }
+  /// fast() when the first element o0 of the lanes starts a block of
+  /// `perBlock` draws (so the lanes' draws are whole blocks), else slow().
+  /// A branch, not a select: the slow form is the per-lane one and costs
+  /// several times more. Draws start aligned unless an earlier draw of the
+  /// same op had a length that is no multiple of the block, or a row's
+  /// length is not; then the branch alternates, still correctly.
+  Value *ifBlockAligned(Value *o0, unsigned perBlock, const std::function<Value *()> &fast,
+                        const std::function<Value *()> &slow) {
+    Value *aligned = b.CreateICmpEQ(b.CreateAnd(o0, c64(perBlock - 1)), c64(0));
+    llvm::BasicBlock *fastBB = block("draw.blocks"), *slowBB = block("draw.lanes"),
+                     *done = block("draw.done");
+    b.CreateCondBr(aligned, fastBB, slowBB);
+    b.SetInsertPoint(fastBB);
+    Value *vf = fast();
+    llvm::BasicBlock *fastEnd = b.GetInsertBlock();
+    b.CreateBr(done);
+    b.SetInsertPoint(slowBB);
+    Value *vs = slow();
+    llvm::BasicBlock *slowEnd = b.GetInsertBlock();
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+    llvm::PHINode *phi = b.CreatePHI(vf->getType(), 2);
+    phi->addIncoming(vf, fastEnd);
+    phi->addIncoming(vs, slowEnd);
+    return phi;
+  }
+  Value *laneOffsets(Value *o0, unsigned lanes) {
+    std::vector<uint64_t> iota(lanes);
+    for (unsigned l = 0; l < lanes; ++l)
+      iota[l] = l;
+    return b.CreateAdd(splat(o0, lanes), llvm::ConstantDataVector::get(ctx_, iota));
+  }
+  /// f32 uniforms at o0 .. o0+L-1 (L a multiple of 4): L/4 blocks, word o%4
+  /// of block o/4 as uniformF32At, when o0 starts a block; else per lane.
+  Value *uniformF32Lanes(Value *o0, Value *seed, Value *stream, unsigned lanes) {
+    return ifBlockAligned(
+        o0, 4,
+        [&] {
+          IrEval ev(b, lanes);
+          Value *w = blockWordsLanes(seed, stream, b.CreateLShr(o0, 2), lanes / 4);
+          return runtime::mathgen::uniform_f32_from_word(ev, w);
+        },
+        [&] {
+          IrEval ev(b, lanes);
+          return uniformF32At(ev, splat(seed, lanes), splat(stream, lanes),
+                              laneOffsets(o0, lanes));
+        });
+  }
+  /// f64 uniforms at o0 .. o0+L-1 (L even): L/2 blocks, words 2(o%2) and
+  /// 2(o%2)+1 of block o/2 as uniformF64At, when o0 is even; else per lane.
+  Value *uniformF64Lanes(Value *o0, Value *seed, Value *stream, unsigned lanes) {
+    return ifBlockAligned(
+        o0, 2,
+        [&] {
+          IrEval ev(b, lanes);
+          Value *w = blockWordsLanes(seed, stream, b.CreateLShr(o0, 1), lanes / 2);
+          return runtime::mathgen::uniform_f64_from_words(ev, everyOther(w, false),
+                                                          everyOther(w, true));
+        },
+        [&] {
+          IrEval ev(b, lanes);
+          return uniformF64At(ev, splat(seed, lanes), splat(stream, lanes),
+                              laneOffsets(o0, lanes));
+        });
+  }
+
+  /// f64 normals at o0 .. o0+L-1 (L even): when o0 is even, the Box-Muller
+  /// pairs of the L/2 blocks o0/2 .. (MathGen's normal_pair_f64 of words
+  /// 0..3) on L/2 lanes, interleaved r cos, r sin, so each block and pair is
+  /// computed once; else per lane (normalF64At: each lane its own pair).
+  Value *normalF64Lanes(Value *o0, Value *seed, Value *stream, unsigned lanes) {
+    return ifBlockAligned(
+        o0, 2,
+        [&] {
+          const unsigned half = lanes / 2;
+          Value *w = blockWordsLanes(seed, stream, b.CreateLShr(o0, 1), half);
+          auto word = [&](unsigned j) {
+            std::vector<int> m(half);
+            for (unsigned i = 0; i < half; ++i)
+              m[i] = int(4 * i + j);
+            return b.CreateShuffleVector(w, m);
+          };
+          IrEval evh(b, half);
+          auto z = runtime::mathgen::normal_pair_f64(evh, word(0), word(1), word(2), word(3));
+          std::vector<int> inter(lanes);
+          for (unsigned l = 0; l < lanes; ++l)
+            inter[l] = int(l % 2 ? half + l / 2 : l / 2);
+          return b.CreateShuffleVector(z[0], z[1], inter);
+        },
+        [&] {
+          IrEval ev(b, lanes);
+          return normalF64At(ev, splat(seed, lanes), splat(stream, lanes),
+                             laneOffsets(o0, lanes));
+        });
+  }
+
+  /// f32 normals at the consecutive offsets o0 .. o0+L-1 (L = lanes, a
+  /// multiple of 4), each Box-Muller pair computed once (the per-lane form
+  /// computes a pair in both of its lanes): normalF32Blocks when o0 starts
+  /// a block (each block's Philox once too), else normalF32Pairs. The same
+  /// generator at other widths gives the same bits, so both equal
+  /// normalF32At lane by lane.
   Value *normalF32Lanes(Value *o0, Value *seed, Value *stream, unsigned lanes) {
+    return ifBlockAligned(
+        o0, 4, [&] { return normalF32Blocks(o0, seed, stream, lanes); },
+        [&] { return normalF32Pairs(o0, seed, stream, lanes); });
+  }
+  /// normalF32Lanes when o0 starts a block: the L/2 pairs of the L/4 blocks
+  /// o0/4 .. (words (0, 1) and (2, 3) of each, pair i = words 2i, 2i+1 of
+  /// the blocks' words in order), each block computed once.
+  Value *normalF32Blocks(Value *o0, Value *seed, Value *stream, unsigned lanes) {
+    const unsigned half = lanes / 2;
+    Value *w = blockWordsLanes(seed, stream, b.CreateLShr(o0, 2), lanes / 4);
+    IrEval evh(b, half);
+    auto z = runtime::mathgen::normal_pair_f32(evh, everyOther(w, false), everyOther(w, true));
+    std::vector<int> inter(lanes);
+    for (unsigned l = 0; l < lanes; ++l)
+      inter[l] = int(l % 2 ? half + l / 2 : l / 2);
+    return b.CreateShuffleVector(z[0], z[1], inter);
+  }
+  /// normalF32Lanes at any o0: the L/2 pairs q0 + j (q0 = o0/2) as one
+  /// L/2-lane vector (a block's Philox in each of its two pairs' lanes),
+  /// interleaved as cos, sin = the elements 2q0 .. 2q0+L-1, and the pair
+  /// q0 + L/2 on one lane for the last element when o0 is odd (then the
+  /// lanes are that sequence shifted by one).
+  Value *normalF32Pairs(Value *o0, Value *seed, Value *stream, unsigned lanes) {
     const unsigned half = lanes / 2;
     Value *q0 = b.CreateLShr(o0, 1);
     std::vector<uint64_t> iota(half);

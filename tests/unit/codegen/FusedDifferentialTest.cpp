@@ -230,5 +230,85 @@ TEST(FusedDifferentialBig, StreamingStoresEqualInterpreted) {
   }
 }
 
+
+/// Every kind of draw (uniform, normal, bernoulli; f32 and f64) over
+/// [rows, cols], repeated so that the draws' counters advance by rows*cols
+/// a run: with rows*cols odd the runs start at every offset mod 4, so the
+/// compiled lanes take both the whole-block form and the per-lane one
+/// (KernelEmitter.cpp, ifBlockAligned), and rows that are no whole number
+/// of blocks start mid-block within one run. `product` draws the bernoulli
+/// samples in a matmul epilogue instead (the CD-1 hidden sample).
+std::string drawProgram(int64_t rows, int64_t cols, bool product) {
+  const std::string sh = std::to_string(rows) + ", " + std::to_string(cols);
+  const std::string t = "f32[" + sh + "]", t64 = "f64[" + sh + "]";
+  std::string comps;
+  for (int k = 0; k < 6; ++k)
+    comps += "  component @o" + std::to_string(k) + " : Tensor {shape = [" + sh +
+             "], dtype = \"" + (k < 3 ? "f32" : "f64") + "\"}\n";
+  std::string pre, region, args, params;
+  if (product) {
+    const std::string ta = "f32[" + std::to_string(rows) + ", 24]",
+                      tb = "f32[24, " + std::to_string(cols) + "]";
+    args = "%a, %b, %y";
+    params = "%x: " + ta + ", %w: " + tb + ", %q: " + t64;
+    pre = "    %a = random_normal {seed = 2, stream = 1} : " + ta + "\n"
+          "    %b = random_normal {seed = 2, stream = 3} : " + tb + "\n";
+    region = "        %m = matmul %x, %w : " + t + "\n"
+             "        %p = sigmoid %m : " + t + "\n";
+  } else {
+    args = "%a, %y";
+    params = "%x: " + t + ", %q: " + t64;
+    pre = "    %a = random_uniform {seed = 2, stream = 1} : " + t + "\n";
+    region = "        %p = add %x, %x : " + t + "\n";
+  }
+  region += "        %u = random_uniform {seed = 9, stream = 1} : " + t + "\n"
+            "        %n = random_normal {seed = 9, stream = 2} : " + t + "\n"
+            "        %s = random_bernoulli %p {seed = 9, stream = 3} : " + t + "\n"
+            "        %u2 = random_uniform {seed = 9, stream = 4} : " + t64 + "\n"
+            "        %n2 = random_normal {seed = 9, stream = 5} : " + t64 + "\n"
+            "        %s2 = random_bernoulli %q {seed = 9, stream = 6} : " + t64 + "\n"
+            "        %su = add %u, %p : " + t + "\n";
+  std::string stores;
+  const char *res[6] = {"%r0", "%r1", "%r2", "%r3", "%r4", "%r5"};
+  for (int k = 0; k < 6; ++k)
+    stores += "      %h" + std::to_string(k) + " = component_ref @o" + std::to_string(k) +
+              " : !Tensor\n      state_store %h" + std::to_string(k) + ", " + res[k] +
+              " {field = \"value\"}\n";
+  return "module @t {\n" + comps + "  func @main() {\n" + pre +
+         "    %y = random_uniform {seed = 2, stream = 2} : " + t64 + "\n"
+         "    repeat 5 {\n"
+         "      %r0, %r1, %r2, %r3, %r4, %r5 = fused @k0(" + args + ") : " + t + ", " + t +
+         ", " + t + ", " + t64 + ", " + t64 + ", " + t64 + " {\n"
+         "      ^bb0(" + params + "):\n" + region +
+         "        yield %su, %n, %s, %u2, %n2, %s2\n"
+         "      }\n" + stores + "    }\n  }\n}\n";
+}
+
+// The compiled draws at every start offset and row length, in map nests
+// and a matmul epilogue, on 1 and 2 threads: bitwise the interpreter's.
+TEST(FusedDifferentialDraws, EveryOffsetKindAndThreadCount) {
+  auto jit = makeJit();
+  ASSERT_TRUE(jit);
+  runtime::Registry reg = runtime::Registry::withBuiltins();
+  struct Case {
+    int64_t rows, cols;
+    bool product;
+  };
+  // 3 x 37 and 5 x 19: odd sizes (runs start at offsets 0, 3, 2, 1, 0 mod
+  // 4) and rows that start mid-block; 8 x 64 and 1 x 1024 whole vectors;
+  // 200 x 300 large enough for 2 threads to split it.
+  const Case cases[] = {{3, 37, false}, {5, 19, false},  {8, 64, false},   {1, 1024, false},
+                        {200, 301, false}, {7, 37, true}, {100, 256, true}, {33, 65, true}};
+  uint64_t seed = 0;
+  for (const Case &c : cases) {
+    testing::GeneratedCase gc{drawProgram(c.rows, c.cols, c.product), true, false};
+    for (int threads : {1, 2}) {
+      checkCase(++seed, gc, *jit, reg, 1, threads);
+      if (::testing::Test::HasFailure())
+        return;
+    }
+  }
+}
+
 } // namespace
 } // namespace kiln::codegen
