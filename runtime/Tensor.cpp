@@ -11,30 +11,13 @@
 
 namespace kiln::runtime {
 
-/// A block of the global BufferPool, given back when the last Tensor that
-/// refers to it (including reshaped views) dies; or, for the smallest
-/// tensors, the bytes of an InlineStorage.
-class Storage {
-public:
-  explicit Storage(size_t bytes)
-      : data_(BufferPool::global().allocate(bytes)), bytes_(bytes), pooled_(true) {}
-  ~Storage() {
-    if (pooled_)
-      BufferPool::global().release(data_, bytes_);
-  }
-  Storage(const Storage &) = delete;
-  Storage &operator=(const Storage &) = delete;
-  void *data() const { return data_; }
-  size_t bytes() const { return bytes_; }
+Storage::Storage(size_t bytes)
+    : data_(BufferPool::global().allocate(bytes)), bytes_(bytes), pooled_(true) {}
 
-protected:
-  Storage(void *inlineData, size_t bytes) : data_(inlineData), bytes_(bytes), pooled_(false) {}
-
-private:
-  void *data_;
-  size_t bytes_;
-  bool pooled_;
-};
+Storage::~Storage() {
+  if (pooled_)
+    BufferPool::global().release(data_, bytes_);
+}
 
 /// Storage of at most one pool block's minimum (64 bytes) inside the
 /// shared_ptr's own allocation: a row of a few numbers (Dataset.next, a
@@ -190,15 +173,7 @@ size_t Tensor::nbytes() const {
 
 ir::Type Tensor::type() const { return ir::Type::shaped(dtype_, shape_); }
 
-void *Tensor::raw() {
-  KILN_ASSERT(storage_, "Tensor::raw on a null tensor");
-  return storage_->data();
-}
-
-const void *Tensor::raw() const {
-  KILN_ASSERT(storage_, "Tensor::raw on a null tensor");
-  return storage_->data();
-}
+void Tensor::nullAccess() { KILN_UNREACHABLE("Tensor::raw on a null tensor"); }
 
 double Tensor::at(int64_t i) const {
   KILN_ASSERT(i >= 0 && i < numel(), "Tensor::at: index out of range");

@@ -30,7 +30,27 @@ namespace kiln::runtime {
 
 using ir::ElemType;
 
-class Storage;
+/// A tensor's bytes: a block of the global BufferPool, given back when the
+/// last Tensor that refers to it (including reshaped views) dies; or, for
+/// the smallest tensors, the bytes of an InlineStorage (Tensor.cpp). Its
+/// data pointer is here so Tensor::raw() is inline (a VM step asks for it).
+class Storage {
+public:
+  explicit Storage(size_t bytes);
+  ~Storage();
+  Storage(const Storage &) = delete;
+  Storage &operator=(const Storage &) = delete;
+  void *data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+
+protected:
+  Storage(void *inlineData, size_t bytes) : data_(inlineData), bytes_(bytes), pooled_(false) {}
+
+private:
+  void *data_;
+  size_t bytes_;
+  bool pooled_;
+};
 
 /// A tensor's dimensions: up to kInline of them inside the object, more on
 /// the heap, so copying a tensor of rank <= kInline (every row, matrix and
@@ -144,8 +164,16 @@ public:
   /// The IR type of this tensor (scalar type for rank 0).
   ir::Type type() const;
 
-  void *raw();
-  const void *raw() const;
+  void *raw() {
+    if (!storage_) [[unlikely]]
+      nullAccess();
+    return storage_->data();
+  }
+  const void *raw() const {
+    if (!storage_) [[unlikely]]
+      nullAccess();
+    return storage_->data();
+  }
   template <class T> T *data() { return static_cast<T *>(raw()); }
   template <class T> const T *data() const { return static_cast<const T *>(raw()); }
 
@@ -166,6 +194,8 @@ public:
   std::string str(int64_t maxElems = 64) const;
 
 private:
+  [[noreturn, gnu::cold]] static void nullAccess();
+
   std::shared_ptr<Storage> storage_;
   ElemType dtype_ = ElemType::F32;
   Shape shape_;

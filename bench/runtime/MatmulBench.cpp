@@ -24,6 +24,7 @@
 
 #include "MatmulRefs.h"
 #include "runtime/Gemm.h"
+#include "runtime/JobPool.h"
 #include "runtime/Kernels.h"
 
 #ifdef KILN_BENCH_OPENBLAS
@@ -59,6 +60,7 @@ void setFlops(benchmark::State &state, const Operands &op) {
 
 void BM_Kiln(benchmark::State &state) {
   Operands op(state);
+  const auto before = kiln::runtime::poolStats();
   for (auto _ : state) {
     gemm::sgemm(op.m, op.n, op.k, op.a.data<float>(), op.lda(), op.ta, op.b.data<float>(), op.ldb(),
                 op.tb, op.c.data<float>(), op.n);
@@ -66,6 +68,12 @@ void BM_Kiln(benchmark::State &state) {
     benchmark::ClobberMemory();
   }
   setFlops(state, op);
+  // Job-pool batches per product that waited for a descheduled helper and
+  // that ran on the caller alone because of such waits (JobPool.h).
+  const auto after = kiln::runtime::poolStats();
+  const double iters = double(state.iterations());
+  state.counters["late"] = double(after.lateBatches - before.lateBatches) / iters;
+  state.counters["solo"] = double(after.soloBatches - before.soloBatches) / iters;
 }
 
 void BM_KilnScalar(benchmark::State &state) {

@@ -1,6 +1,6 @@
 // The cost of one VM program step (issue #11; a step is one CALL, docs/vm.md),
 // three ways in one run so the ratios hold on a shared machine:
-//   VMRepeatNext    `main = REPEAT(1e8, CALL(d.next))` over a 1x1 dataset at
+//   VMRepeatNext    `main = REPEAT(1e15, CALL(d.next))` over a 1x1 dataset at
 //                   -O0 (no bulk read): each step is one CallMethod that
 //                   makes and stores a 4-byte tensor, plus the loop's
 //                   repeat_next (2 instructions a step)
@@ -62,7 +62,7 @@ void BM_VMRepeatNext(benchmark::State &state) {
   kiln::api::Session session;
   runProgram(state, session,
              "d = Dataset.randn(rows=1, cols=1)\n"
-             "main = REPEAT(100000000, CALL(d.next))\n");
+             "main = REPEAT(1000000000000000, CALL(d.next))\n");
 }
 
 void BM_VMLoopNative(benchmark::State &state) {

@@ -502,21 +502,51 @@ private:
       copyRow(c, labels, w, out + k * w);
   }
 
+  [[gnu::noinline]] void newPermutation(Cursor &c) const {
+    c.perm = permutation(c.epoch);
+    c.permEpoch = c.epoch;
+  }
+
+  static constexpr int64_t kShortRow = 8;
+  /// w <= kShortRow floats: at most two overlapping 16-byte moves (or
+  /// 4-byte ones below 4 floats), no call.
+  [[gnu::always_inline]] static void copyShortRow(const float *src, int64_t w, float *dst) {
+    if (w >= 4) {
+      float a[4], b[4];
+      std::memcpy(a, src, sizeof a);
+      std::memcpy(b, src + w - 4, sizeof b);
+      std::memcpy(dst, a, sizeof a);
+      std::memcpy(dst + w - 4, b, sizeof b);
+    } else {
+      // Not a loop: GCC would turn one back into a memcpy call.
+      if (w > 0)
+        dst[0] = src[0];
+      if (w > 1)
+        dst[1] = src[1];
+      if (w > 2)
+        dst[2] = src[2];
+    }
+  }
+
   /// The next row (w floats) into dst; advances the cursor.
   [[gnu::always_inline]] void copyRow(Cursor &c, bool labels, int64_t w, float *dst) {
     int64_t index = c.row;
     if (config_->shuffle) {
-      if (c.permEpoch != c.epoch) {
-        c.perm = permutation(c.epoch);
-        c.permEpoch = c.epoch;
-      }
+      if (c.permEpoch != c.epoch) [[unlikely]]
+        newPermutation(c);
       index = (*c.perm)[static_cast<size_t>(c.row)];
     }
     if (labels) {
       std::fill(dst, dst + w, 0.0f);
       dst[data_->labels[static_cast<size_t>(index)]] = 1.0f;
     } else {
-      std::memcpy(dst, data_->values.data() + index * w, static_cast<size_t>(w) * sizeof(float));
+      const float *src = data_->values.data() + index * w;
+      // A row of a few floats in registers: the memcpy call costs more
+      // than the copy (a 4-byte row's read is ~100 instructions).
+      if (w <= kShortRow)
+        copyShortRow(src, w, dst);
+      else
+        std::memcpy(dst, src, static_cast<size_t>(w) * sizeof(float));
     }
     if (++c.row == data_->rows) {
       c.row = 0;
