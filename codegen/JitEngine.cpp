@@ -48,12 +48,16 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
 
 } // namespace
 
-llvm::Expected<std::unique_ptr<JitEngine>> JitEngine::create() {
+llvm::Expected<std::unique_ptr<JitEngine>> JitEngine::create(const std::string &cpu) {
   initNativeTarget();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
     return jtmb.takeError();
   std::unique_ptr<JitEngine> engine(new JitEngine());
+  if (!cpu.empty()) {
+    jtmb->setCPU(cpu);
+    jtmb->getFeatures() = llvm::SubtargetFeatures(); // implied by the cpu
+  }
   engine->target_.cpu = jtmb->getCPU();
   engine->target_.features = jtmb->getFeatures().getString();
   engine->target_.triple = jtmb->getTargetTriple().str();
@@ -62,6 +66,15 @@ llvm::Expected<std::unique_ptr<JitEngine>> JitEngine::create() {
   auto tm = jtmb->createTargetMachine();
   if (!tm)
     return tm.takeError();
+  if (!cpu.empty()) {
+    const llvm::MCSubtargetInfo *sti = (*tm)->getMCSubtargetInfo();
+    if (!sti->isCPUStringValid(cpu))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "unknown cpu '" + cpu + "' for " + engine->target_.triple);
+    engine->target_.vectorBits = sti->checkFeatures("+avx512f") ? 512
+                                 : sti->checkFeatures("+avx")   ? 256
+                                                                : 128;
+  }
   engine->tm_ = std::move(*tm);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit)

@@ -24,8 +24,12 @@ namespace kiln::codegen {
 class JitEngine {
 public:
   /// Creates a JIT for the host (JITTargetMachineBuilder::detectHost), with
-  /// the native target initialized.
-  static llvm::Expected<std::unique_ptr<JitEngine>> create();
+  /// the native target initialized; for `cpu` instead when it is not empty
+  /// (e.g. "x86-64", "haswell": the code a narrower machine gets, run on
+  /// this one, so the tests compare every vector width with the
+  /// interpreter). The host must be able to run that CPU's code; an unknown
+  /// name is an error.
+  static llvm::Expected<std::unique_ptr<JitEngine>> create(const std::string &cpu = "");
 
   /// Adds a module; its functions become callable after lookup().
   llvm::Error addModule(llvm::orc::ThreadSafeModule module);

@@ -11,7 +11,7 @@
 namespace kiln::codegen {
 
 llvm::Expected<std::unique_ptr<KernelCompiler>> KernelCompiler::create(const Options &opts) {
-  auto jit = JitEngine::create();
+  auto jit = JitEngine::create(opts.cpu);
   if (!jit)
     return jit.takeError();
   std::unique_ptr<KernelCompiler> c(new KernelCompiler());

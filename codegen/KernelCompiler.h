@@ -27,6 +27,7 @@ public:
   struct Options {
     bool diskCache = true;
     std::string cacheDir; // empty: ObjectCache::defaultDir()
+    std::string cpu;      // empty: the host's (JitEngine::create)
   };
   enum class Source { Compiled, MemoryCache, DiskCache };
   /// Where the time of one getOrCompile went, in milliseconds (wall clock):

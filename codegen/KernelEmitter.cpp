@@ -708,6 +708,37 @@ private:
     }
     return c;
   }
+  /// Words w0 .. w0+L-1 of the Philox stream (word w = word w%4 of block
+  /// w/4; L = lanes, a multiple of 4) at any w0: the L/4 blocks from w0/4
+  /// (blockWordsLanes), and when w0 starts no block, shifted down by w0 % 4
+  /// lanes with the words of the block after them (a branch: draws
+  /// usually start aligned). One copy of the full-width rounds: the form
+  /// before (a Philox block a lane when unaligned, as uniformF32At) was
+  /// most of a sampling kernel's compile time (docs/performance.md,
+  /// "Kernel compile time").
+  Value *wordsAt(Value *seed, Value *stream, Value *w0, unsigned lanes) {
+    Value *blk = b.CreateLShr(w0, 2);
+    Value *w = blockWordsLanes(seed, stream, blk, lanes / 4);
+    return ifBlockAligned(
+        w0, 4, [&] { return w; },
+        [&] {
+          Value *next = blockWordsLanes(seed, stream, b.CreateAdd(blk, c64(lanes / 4)), 1);
+          std::vector<int> widen(lanes, -1);
+          for (unsigned l = 0; l < 4; ++l)
+            widen[l] = int(l);
+          next = b.CreateShuffleVector(next, widen);
+          Value *off = b.CreateAnd(w0, c64(3));
+          Value *r = nullptr;
+          for (unsigned s = 1; s < 4; ++s) {
+            std::vector<int> down(lanes); // lanes s.. of w, then lanes 0..s-1 of next
+            for (unsigned l = 0; l < lanes; ++l)
+              down[l] = int(l + s);
+            Value *shifted = b.CreateShuffleVector(w, next, down);
+            r = r ? b.CreateSelect(b.CreateICmpEQ(off, c64(s)), shifted, r) : shifted;
+          }
+          return r;
+        });
+  }
   /// Lanes 0, 2, 4, ... (odd: 1, 3, 5, ...) of v, half as many.
   Value *everyOther(Value *v, bool odd) {
     unsigned n = unsigned(llvm::cast<llvm::FixedVectorType>(v->getType())->getNumElements());
@@ -748,38 +779,19 @@ private:
       iota[l] = l;
     return b.CreateAdd(splat(o0, lanes), llvm::ConstantDataVector::get(ctx_, iota));
   }
-  /// f32 uniforms at o0 .. o0+L-1 (L a multiple of 4): L/4 blocks, word o%4
-  /// of block o/4 as uniformF32At, when o0 starts a block; else per lane.
+  /// f32 uniforms at o0 .. o0+L-1 (L a multiple of 4): word o%4 of block
+  /// o/4 as uniformF32At, from the stream's words o0 .. (wordsAt).
   Value *uniformF32Lanes(Value *o0, Value *seed, Value *stream, unsigned lanes) {
-    return ifBlockAligned(
-        o0, 4,
-        [&] {
-          IrEval ev(b, lanes);
-          Value *w = blockWordsLanes(seed, stream, b.CreateLShr(o0, 2), lanes / 4);
-          return runtime::mathgen::uniform_f32_from_word(ev, w);
-        },
-        [&] {
-          IrEval ev(b, lanes);
-          return uniformF32At(ev, splat(seed, lanes), splat(stream, lanes),
-                              laneOffsets(o0, lanes));
-        });
+    IrEval ev(b, lanes);
+    return runtime::mathgen::uniform_f32_from_word(ev, wordsAt(seed, stream, o0, lanes));
   }
-  /// f64 uniforms at o0 .. o0+L-1 (L even): L/2 blocks, words 2(o%2) and
-  /// 2(o%2)+1 of block o/2 as uniformF64At, when o0 is even; else per lane.
+  /// f64 uniforms at o0 .. o0+L-1 (L a multiple of 4): words 2(o%2) and
+  /// 2(o%2)+1 of block o/2 as uniformF64At, i.e. the stream's words 2o0 ..
+  /// 2o0+2L-1 (wordsAt at 2L lanes), paired.
   Value *uniformF64Lanes(Value *o0, Value *seed, Value *stream, unsigned lanes) {
-    return ifBlockAligned(
-        o0, 2,
-        [&] {
-          IrEval ev(b, lanes);
-          Value *w = blockWordsLanes(seed, stream, b.CreateLShr(o0, 1), lanes / 2);
-          return runtime::mathgen::uniform_f64_from_words(ev, everyOther(w, false),
-                                                          everyOther(w, true));
-        },
-        [&] {
-          IrEval ev(b, lanes);
-          return uniformF64At(ev, splat(seed, lanes), splat(stream, lanes),
-                              laneOffsets(o0, lanes));
-        });
+    IrEval ev(b, lanes);
+    Value *w = wordsAt(seed, stream, b.CreateShl(o0, 1), 2 * lanes);
+    return runtime::mathgen::uniform_f64_from_words(ev, everyOther(w, false), everyOther(w, true));
   }
 
   /// f64 normals at o0 .. o0+L-1 (L even): when o0 is even, the Box-Muller

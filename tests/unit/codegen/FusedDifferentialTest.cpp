@@ -100,9 +100,11 @@ JitExecutor::KernelReport checkCase(uint64_t seed, const testing::GeneratedCase 
   return rep;
 }
 
-std::unique_ptr<JitExecutor> makeJit() {
+/// A JIT for the host, or for `cpu` (JitEngine::create).
+std::unique_ptr<JitExecutor> makeJit(const std::string &cpu = "") {
   KernelCompiler::Options opts;
   opts.diskCache = false;
+  opts.cpu = cpu;
   auto jit = JitExecutor::create(opts);
   EXPECT_TRUE(bool(jit)) << llvm::toString(jit.takeError());
   return jit ? std::move(*jit) : nullptr;
@@ -231,6 +233,7 @@ TEST(FusedDifferentialBig, StreamingStoresEqualInterpreted) {
 }
 
 
+
 /// Every kind of draw (uniform, normal, bernoulli; f32 and f64) over
 /// [rows, cols], repeated so that the draws' counters advance by rows*cols
 /// a run: with rows*cols odd the runs start at every offset mod 4, so the
@@ -284,11 +287,9 @@ std::string drawProgram(int64_t rows, int64_t cols, bool product) {
          "      }\n" + stores + "    }\n  }\n}\n";
 }
 
-// The compiled draws at every start offset and row length, in map nests
-// and a matmul epilogue, on 1 and 2 threads: bitwise the interpreter's.
-TEST(FusedDifferentialDraws, EveryOffsetKindAndThreadCount) {
-  auto jit = makeJit();
-  ASSERT_TRUE(jit);
+/// The compiled draws at every start offset and row length, in map nests
+/// and a matmul epilogue, on 1 and 2 threads: bitwise the interpreter's.
+void checkDraws(JitExecutor &jit) {
   runtime::Registry reg = runtime::Registry::withBuiltins();
   struct Case {
     int64_t rows, cols;
@@ -303,11 +304,58 @@ TEST(FusedDifferentialDraws, EveryOffsetKindAndThreadCount) {
   for (const Case &c : cases) {
     testing::GeneratedCase gc{drawProgram(c.rows, c.cols, c.product), true, false};
     for (int threads : {1, 2}) {
-      checkCase(++seed, gc, *jit, reg, 1, threads);
+      checkCase(++seed, gc, jit, reg, 1, threads);
       if (::testing::Test::HasFailure())
         return;
     }
   }
+}
+
+TEST(FusedDifferentialDraws, EveryOffsetKindAndThreadCount) {
+  auto jit = makeJit();
+  ASSERT_TRUE(jit);
+  checkDraws(*jit);
+}
+
+// The kernels a narrower machine gets (SSE2's 4 f32 lanes, AVX2's 8; the
+// host here has more), run on this one: the draws and a share of the
+// random groups, bitwise the interpreter's, as at the host's width. What
+// makes "the same bits on every machine" testable on one.
+TEST(FusedDifferentialDraws, NarrowerTargetsEqualTheInterpreter) {
+  struct Target {
+    const char *cpu;
+    unsigned bits;
+    bool runs; // the host can run its code
+  };
+  __builtin_cpu_init();
+  const Target targets[] = {
+      {"x86-64", 128, true},
+      {"haswell", 256, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                           __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c") &&
+                           __builtin_cpu_supports("movbe")}};
+  runtime::Registry reg = runtime::Registry::withBuiltins();
+  const int64_t n = std::max<int64_t>(8, casesPerShard() / 4);
+  for (const Target &t : targets) {
+    if (!t.runs)
+      continue;
+    SCOPED_TRACE(t.cpu);
+    auto jit = makeJit(t.cpu);
+    ASSERT_TRUE(jit);
+    EXPECT_EQ(jit->compiler().target().cpu, t.cpu);
+    EXPECT_EQ(jit->compiler().target().vectorBits, t.bits);
+    checkDraws(*jit);
+    for (int64_t c = 0; c < n && !::testing::Test::HasFailure(); ++c) {
+      uint64_t seed = 7000003 + uint64_t(c);
+      checkCase(seed, testing::generateFusedCase(seed, c % 4 == 3 ? 1 : -1), *jit, reg, 1, 1);
+    }
+  }
+  // A name LLVM does not know is an error, not a JIT for the host.
+  KernelCompiler::Options opts;
+  opts.diskCache = false;
+  opts.cpu = "no-such-cpu";
+  auto bad = JitExecutor::create(opts);
+  ASSERT_FALSE(bool(bad));
+  EXPECT_NE(llvm::toString(bad.takeError()).find("no-such-cpu"), std::string::npos);
 }
 
 } // namespace
