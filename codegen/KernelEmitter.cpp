@@ -826,53 +826,35 @@ private:
 
   /// f32 normals at the consecutive offsets o0 .. o0+L-1 (L = lanes, a
   /// multiple of 4), each Box-Muller pair computed once (the per-lane form
-  /// computes a pair in both of its lanes): normalF32Blocks when o0 starts
-  /// a block (each block's Philox once too), else normalF32Pairs. The same
-  /// generator at other widths gives the same bits, so both equal
-  /// normalF32At lane by lane.
+  /// computes a pair in both of its lanes) from the stream's words: pair q
+  /// (elements 2q, 2q+1) is words 2q, 2q+1, so the L/2 pairs from q0 = o0/2
+  /// are the L words from 2q0 (wordsAt: each block's Philox once), on L/2
+  /// lanes, interleaved cos, sin = elements 2q0 .. 2q0+L-1. When o0 is odd
+  /// (behind a branch) those are shifted by one and the last lane is the
+  /// pair q0 + L/2's cos, computed on one lane. One copy of the Box-Muller
+  /// code a draw (there were two: aligned and not). The same generator at
+  /// other widths gives the same bits, so this equals normalF32At lane by
+  /// lane.
   Value *normalF32Lanes(Value *o0, Value *seed, Value *stream, unsigned lanes) {
-    return ifBlockAligned(
-        o0, 4, [&] { return normalF32Blocks(o0, seed, stream, lanes); },
-        [&] { return normalF32Pairs(o0, seed, stream, lanes); });
-  }
-  /// normalF32Lanes when o0 starts a block: the L/2 pairs of the L/4 blocks
-  /// o0/4 .. (words (0, 1) and (2, 3) of each, pair i = words 2i, 2i+1 of
-  /// the blocks' words in order), each block computed once.
-  Value *normalF32Blocks(Value *o0, Value *seed, Value *stream, unsigned lanes) {
     const unsigned half = lanes / 2;
-    Value *w = blockWordsLanes(seed, stream, b.CreateLShr(o0, 2), lanes / 4);
+    Value *w = wordsAt(seed, stream, b.CreateAnd(o0, c64(~int64_t(1))), lanes);
     IrEval evh(b, half);
     auto z = runtime::mathgen::normal_pair_f32(evh, everyOther(w, false), everyOther(w, true));
     std::vector<int> inter(lanes);
     for (unsigned l = 0; l < lanes; ++l)
       inter[l] = int(l % 2 ? half + l / 2 : l / 2);
-    return b.CreateShuffleVector(z[0], z[1], inter);
-  }
-  /// normalF32Lanes at any o0: the L/2 pairs q0 + j (q0 = o0/2) as one
-  /// L/2-lane vector (a block's Philox in each of its two pairs' lanes),
-  /// interleaved as cos, sin = the elements 2q0 .. 2q0+L-1, and the pair
-  /// q0 + L/2 on one lane for the last element when o0 is odd (then the
-  /// lanes are that sequence shifted by one).
-  Value *normalF32Pairs(Value *o0, Value *seed, Value *stream, unsigned lanes) {
-    const unsigned half = lanes / 2;
-    Value *q0 = b.CreateLShr(o0, 1);
-    std::vector<uint64_t> iota(half);
-    for (unsigned l = 0; l < half; ++l)
-      iota[l] = l;
-    IrEval evh(b, half);
-    Value *q = b.CreateAdd(splat(q0, half), llvm::ConstantDataVector::get(ctx_, iota));
-    auto z = normalPairF32At(evh, splat(seed, half), splat(stream, half), q);
-    IrEval ev1(b, 1);
-    auto extra = normalPairF32At(ev1, seed, stream, b.CreateAdd(q0, b.getInt64(half)));
-    std::vector<int> inter(lanes), shifted(lanes);
-    for (unsigned l = 0; l < lanes; ++l) {
-      inter[l] = int(l % 2 ? half + l / 2 : l / 2);
-      shifted[l] = int(l + 1); // lane lanes - 1 takes element 0 of the extra splat
-    }
     Value *even = b.CreateShuffleVector(z[0], z[1], inter);
-    Value *odd = b.CreateShuffleVector(even, splat(extra[0], lanes), shifted);
-    Value *isOdd = b.CreateICmpNE(b.CreateAnd(o0, b.getInt64(1)), b.getInt64(0));
-    return b.CreateSelect(isOdd, odd, even);
+    return ifBlockAligned(
+        o0, 2, [&] { return even; },
+        [&] {
+          IrEval ev1(b, 1);
+          auto extra =
+              normalPairF32At(ev1, seed, stream, b.CreateAdd(b.CreateLShr(o0, 1), c64(half)));
+          std::vector<int> shifted(lanes);
+          for (unsigned l = 0; l < lanes; ++l)
+            shifted[l] = int(l + 1); // lane lanes - 1 takes element 0 of the extra splat
+          return b.CreateShuffleVector(even, splat(extra[0], lanes), shifted);
+        });
   }
 
   // ---- op semantics (runtime/KernelsElementwise.cpp) ------------------------------
