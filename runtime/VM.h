@@ -207,6 +207,19 @@ private:
            stepLimitReached(pc);
   }
   bool stepLimitReached(uint32_t pc);
+  /// run()'s count of root instruction I at pc once it ran: the
+  /// instruction, the steps it begins, a checkpoint the program asked
+  /// for. False when the VM stopped (the checkpoint failed).
+  bool countRootInstr(const Instr &I, uint32_t pc, int64_t &budget) {
+    ++instructions_;
+    --budget;
+    if (I.steps) {
+      steps_ += I.steps;
+      root_.steps += I.steps;
+      root_.inStep = true;
+    }
+    return !checkpointRequest_.requested || writeRequestedCheckpoint(pc);
+  }
   /// Runs instruction pc in `leaf` (the last fiber of path_) and counts it:
   /// the instruction, the steps it begins (in every fiber on path_), a
   /// checkpoint the program asked for. False when the VM stopped.

@@ -533,32 +533,15 @@ int64_t VM::run(int64_t maxSteps, int64_t maxInstructions) {
       if (I.opcode == Opcode::CallMethod || I.opcode == Opcode::CallNative) {
         // The hot instruction, without exec's dispatch. A call neither
         // ends the root fiber nor starts a weave.
-        if (!(I.direct ? execDirect(root_.top(), pc, I) : execCall(root_.top(), pc)))
-          return steps_ - start;
-        ++instructions_;
-        --budget;
-        if (I.steps) {
-          steps_ += I.steps;
-          root_.steps += I.steps;
-          root_.inStep = true;
-        }
-        if (checkpointRequest_.requested && !writeRequestedCheckpoint(pc))
+        if (!(I.direct ? execDirect(root_.top(), pc, I) : execCall(root_.top(), pc)) ||
+            !countRootInstr(I, pc, budget))
           return steps_ - start;
         if (I.selfLoop && root_.top().pc == pc && !runSelfLoop(pc, I, start, maxSteps, budget))
           return steps_ - start;
         continue;
       }
       exec(root_);
-      if (status_ == Status::Error)
-        return steps_ - start;
-      ++instructions_;
-      --budget;
-      if (I.steps) {
-        steps_ += I.steps;
-        root_.steps += I.steps;
-        root_.inStep = true;
-      }
-      if (checkpointRequest_.requested && !writeRequestedCheckpoint(pc))
+      if (status_ == Status::Error || !countRootInstr(I, pc, budget))
         return steps_ - start;
       if (root_.done) {
         status_ = Status::Done;
