@@ -69,6 +69,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 namespace kiln::runtime::mathgen {
@@ -96,27 +97,25 @@ typename B::F64 hornerF64(B &b, typename B::F64 x, const double (&c)[N]) {
 /// for i = 1..N-1 (one rounding per step). Unrolled by a fold expression (left
 /// to right), not a loop: GCC does not fully unroll a loop of fma calls, and
 /// the interpreter's elementwise loops around it then stay scalar.
-template <class B, size_t N, size_t... I>
-typename B::F32 hornerFmaF32(B &b, typename B::F32 x, const float (&c)[N],
-                             std::index_sequence<I...>) {
-  typename B::F32 p = b.f32(c[0]);
-  ((p = b.fma(p, x, b.f32(c[I + 1]))), ...);
+template <class B, class V, class T, size_t N, size_t... I>
+V hornerFma(B &b, V x, const T (&c)[N], std::index_sequence<I...>) {
+  auto k = [&](T v) {
+    if constexpr (std::is_same_v<T, float>)
+      return b.f32(v);
+    else
+      return b.f64(v);
+  };
+  V p = k(c[0]);
+  ((p = b.fma(p, x, k(c[I + 1]))), ...);
   return p;
 }
 template <class B, size_t N>
 typename B::F32 hornerFmaF32(B &b, typename B::F32 x, const float (&c)[N]) {
-  return hornerFmaF32(b, x, c, std::make_index_sequence<N - 1>());
-}
-template <class B, size_t N, size_t... I>
-typename B::F64 hornerFmaF64(B &b, typename B::F64 x, const double (&c)[N],
-                             std::index_sequence<I...>) {
-  typename B::F64 p = b.f64(c[0]);
-  ((p = b.fma(p, x, b.f64(c[I + 1]))), ...);
-  return p;
+  return hornerFma(b, x, c, std::make_index_sequence<N - 1>());
 }
 template <class B, size_t N>
 typename B::F64 hornerFmaF64(B &b, typename B::F64 x, const double (&c)[N]) {
-  return hornerFmaF64(b, x, c, std::make_index_sequence<N - 1>());
+  return hornerFma(b, x, c, std::make_index_sequence<N - 1>());
 }
 
 /// double(v) for |v| < 2^51, exactly, by the magic-number trick: the bits
