@@ -15,6 +15,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/X86TargetParser.h"
 #include "runtime/Kernels.h"
 #include "runtime/Parallel.h"
 
@@ -46,6 +47,32 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
   return syms;
 }
 
+/// An error unless this machine can run code for `cpu`: no ISA feature
+/// LLVM gives that CPU is one the host's CPUID says it lacks (else its
+/// kernels would die of an illegal instruction). x86 only.
+llvm::Error checkHostRuns(const std::string &cpu, const llvm::Triple &triple) {
+  if (!triple.isX86())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "a JIT for another CPU is only for x86 hosts");
+  if (llvm::X86::parseArchX86(cpu) == llvm::X86::CK_None)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "unknown cpu '" + cpu + "' for " + triple.str());
+  llvm::SmallVector<llvm::StringRef, 64> wanted;
+  llvm::X86::getFeaturesForCPU(cpu, wanted);
+  const auto host = llvm::sys::getHostCPUFeatures();
+  std::string missing;
+  for (llvm::StringRef f : wanted) {
+    auto it = host.find(f); // features CPUID does not report (x87) are not listed
+    if (it != host.end() && !it->second)
+      missing += (missing.empty() ? "" : ", ") + f.str();
+  }
+  if (!missing.empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "this machine cannot run code for cpu '" + cpu +
+                                       "': it lacks " + missing);
+  return llvm::Error::success();
+}
+
 } // namespace
 
 llvm::Expected<std::unique_ptr<JitEngine>> JitEngine::create(const std::string &cpu) {
@@ -55,6 +82,8 @@ llvm::Expected<std::unique_ptr<JitEngine>> JitEngine::create(const std::string &
     return jtmb.takeError();
   std::unique_ptr<JitEngine> engine(new JitEngine());
   if (!cpu.empty()) {
+    if (auto err = checkHostRuns(cpu, jtmb->getTargetTriple()))
+      return err;
     jtmb->setCPU(cpu);
     jtmb->getFeatures() = llvm::SubtargetFeatures(); // implied by the cpu
   }

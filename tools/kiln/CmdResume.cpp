@@ -50,7 +50,9 @@ int cmdResume(const Args &args) {
     for (const auto &[callee, path] : writeTargetsOf(*vm))
       std::cerr << "kiln resume: " << callee << " writes '" << path << "'\n";
   }
-  auto jit = installJit(*vm, opts);
+  std::unique_ptr<codegen::JitExecutor> jit;
+  if (int rc = installJit(*vm, opts, jit))
+    return rc;
   return driveVM(*vm, opts, sources);
 }
 

@@ -1,5 +1,5 @@
 // kiln run FILE [--steps N] [--save CKPT] [--checkpoint-every N] [--entry NAME]
-//               [--hook SPEC] [--no-jit] [--jit-cache=on|off] [--stats]
+//               [--hook SPEC] [--no-jit] [--jit-cache=on|off] [--jit-cpu CPU] [--stats]
 //               [--no-progress] [--quiet]
 //
 // FILE is a program in the notation (.kiln, through the frontend) or textual
@@ -176,6 +176,12 @@ int takeRunOption(std::string_view verb, const std::vector<std::string> &args, s
     opts.jitCache = v == "on";
     return 1;
   }
+  if (takeOption(a, "jit-cpu", v, args, i)) {
+    if (v.empty())
+      return usageError(verb, "--jit-cpu needs a CPU name (e.g. x86-64, haswell)"), -1;
+    opts.jitCpu = v;
+    return 1;
+  }
   if (a == "--stats") {
     opts.stats = true;
     return 1;
@@ -185,19 +191,27 @@ int takeRunOption(std::string_view verb, const std::vector<std::string> &args, s
   return 0;
 }
 
-std::unique_ptr<codegen::JitExecutor> installJit(runtime::VM &vm, const RunOptions &opts) {
+int installJit(runtime::VM &vm, const RunOptions &opts,
+               std::unique_ptr<codegen::JitExecutor> &jit) {
   if (!opts.jit)
-    return nullptr;
+    return 0;
   codegen::KernelCompiler::Options co;
   co.diskCache = opts.jitCache;
+  co.cpu = opts.jitCpu;
   auto ex = codegen::JitExecutor::create(co);
   if (!ex) {
-    std::cerr << "kiln: warning: no JIT on this machine (" << llvm::toString(ex.takeError())
+    std::string why = llvm::toString(ex.takeError());
+    if (!opts.jitCpu.empty()) {
+      std::cerr << "kiln: error: --jit-cpu " << opts.jitCpu << ": " << why << "\n";
+      return kExitUsage;
+    }
+    std::cerr << "kiln: warning: no JIT on this machine (" << why
               << "); fused kernels are interpreted\n";
-    return nullptr;
+    return 0;
   }
-  vm.setKernelExecutor(ex->get());
-  return std::move(*ex);
+  jit = std::move(*ex);
+  vm.setKernelExecutor(jit.get());
+  return 0;
 }
 
 int driveVM(runtime::VM &vm, const RunOptions &opts, const ir::SourceManager &sources) {
@@ -359,7 +373,9 @@ int cmdRun(const Args &args) {
   // Checkpoints keep the program's files, so errors after a resume quote them.
   vm->setSourceFiles(sources.buffers());
   opts.stats = opts.stats || pipeline.stats;
-  auto jit = installJit(*vm, opts);
+  std::unique_ptr<codegen::JitExecutor> jit;
+  if (int rc = installJit(*vm, opts, jit))
+    return rc;
   return driveVM(*vm, opts, sources);
 }
 

@@ -43,7 +43,8 @@ constexpr Verb kVerbs[] = {
      "  --print-loc      print each op's source location\n"},
     {"run", kiln::tools::cmdRun,
      "kiln run FILE [PIPELINE] [--steps N] [--save CKPT] [--checkpoint-every N] [--entry NAME]\n"
-     "           [--hook SPEC] [--no-jit] [--jit-cache=on|off] [--no-progress] [--quiet]\n"
+     "           [--hook SPEC] [--no-jit] [--jit-cache=on|off] [--jit-cpu CPU] [--no-progress]\n"
+     "           [--quiet]\n"
      "                                                    run a program (.kiln or .kir)",
      "Compiles a program (PIPELINE, default -O2), JIT-compiles its fused kernels\n"
      "and runs it to the end or for --steps program steps (docs/vm.md).\n\n"
@@ -54,6 +55,9 @@ constexpr Verb kVerbs[] = {
      "  --hook SPEC            add an observer to the program (docs/notation.md)\n"
      "  --no-jit               interpret the fused kernels instead of compiling them\n"
      "  --jit-cache=on|off     use the on-disk kernel cache in $XDG_CACHE_HOME/kiln (default on)\n"
+     "  --jit-cpu CPU          compile the kernels for CPU (e.g. x86-64, haswell) instead of this\n"
+     "                         machine: the code a narrower machine gets, run here (it must be\n"
+     "                         able to run it); results are the same bits\n"
      "  --stats                pass statistics, and the per-kernel codegen report at the end\n"
      "  --progress, --no-progress   the progress line on stderr (default: when a terminal)\n"
      "  --quiet                print nothing but the program's own output (no component\n"
@@ -66,7 +70,8 @@ constexpr Verb kVerbs[] = {
      "  --steps N              stop after N more program steps\n"
      "  --save CKPT2           write a checkpoint when the run stops\n"
      "  --checkpoint-every N   also write CKPT2 every N steps\n"
-     "  --no-jit, --jit-cache=on|off, --progress, --no-progress, --quiet, --stats: as for run\n"},
+     "  --no-jit, --jit-cache=on|off, --jit-cpu CPU, --progress, --no-progress, --quiet,\n"
+     "  --stats: as for run\n"},
     {"llvm", kiln::tools::cmdLlvm,
      "kiln llvm FILE [PIPELINE] [--kernel NAME] [--opt] [--target-cpu CPU]   LLVM IR of the fused kernels",
      "Compiles a program (.kiln or .kir; PIPELINE default -O2) and prints the LLVM\n"

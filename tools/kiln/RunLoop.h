@@ -20,6 +20,7 @@ struct RunOptions {
   bool quiet = false;           // no component summaries at the end
   bool jit = true;              // compiled fused kernels (--no-jit: interpret them)
   bool jitCache = true;         // the on-disk kernel cache (--jit-cache=off)
+  std::string jitCpu;           // --jit-cpu: compile for this CPU, not the host's
   bool stats = false;           // --stats: codegen's section at the end
   std::string compileSummary;   // what the pass pipeline did (run only; see runPipeline)
 };
@@ -29,10 +30,12 @@ struct RunOptions {
 int takeRunOption(std::string_view verb, const std::vector<std::string> &args, size_t &i,
                   RunOptions &opts);
 
-/// Compiled kernels for `vm` unless `opts.jit` is off: the returned executor
-/// must outlive the VM. When LLVM cannot JIT on this machine, prints a
-/// warning and returns null (every fused op is then interpreted).
-std::unique_ptr<codegen::JitExecutor> installJit(runtime::VM &vm, const RunOptions &opts);
+/// Compiled kernels for `vm` unless `opts.jit` is off, in `jit` (which must
+/// outlive the VM). When LLVM cannot JIT on this machine, prints a warning
+/// and leaves `jit` null (every fused op is then interpreted); returns 0,
+/// or the exit code after an error (a --jit-cpu this machine cannot run).
+int installJit(runtime::VM &vm, const RunOptions &opts,
+               std::unique_ptr<codegen::JitExecutor> &jit);
 
 /// Runs `vm` per `opts`; returns the process exit code. Run-time errors are
 /// rendered with `sources` (which may not know the file: then no quote).

@@ -100,11 +100,9 @@ JitExecutor::KernelReport checkCase(uint64_t seed, const testing::GeneratedCase 
   return rep;
 }
 
-/// A JIT for the host, or for `cpu` (JitEngine::create).
-std::unique_ptr<JitExecutor> makeJit(const std::string &cpu = "") {
+std::unique_ptr<JitExecutor> makeJit() {
   KernelCompiler::Options opts;
   opts.diskCache = false;
-  opts.cpu = cpu;
   auto jit = JitExecutor::create(opts);
   EXPECT_TRUE(bool(jit)) << llvm::toString(jit.takeError());
   return jit ? std::move(*jit) : nullptr;
@@ -325,22 +323,25 @@ TEST(FusedDifferentialDraws, NarrowerTargetsEqualTheInterpreter) {
   struct Target {
     const char *cpu;
     unsigned bits;
-    bool runs; // the host can run its code
   };
-  __builtin_cpu_init();
-  const Target targets[] = {
-      {"x86-64", 128, true},
-      {"haswell", 256, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                           __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c") &&
-                           __builtin_cpu_supports("movbe")}};
+  const Target targets[] = {{"x86-64", 128}, {"haswell", 256}};
   runtime::Registry reg = runtime::Registry::withBuiltins();
   const int64_t n = std::max<int64_t>(8, casesPerShard() / 4);
   for (const Target &t : targets) {
-    if (!t.runs)
-      continue;
     SCOPED_TRACE(t.cpu);
-    auto jit = makeJit(t.cpu);
-    ASSERT_TRUE(jit);
+    KernelCompiler::Options opts;
+    opts.diskCache = false;
+    opts.cpu = t.cpu;
+    auto made = JitExecutor::create(opts);
+    if (!made) {
+      // JitEngine refuses a CPU whose features the host lacks; every x86-64
+      // host runs the baseline.
+      std::string why = llvm::toString(made.takeError());
+      ASSERT_NE(std::string(t.cpu), "x86-64") << why;
+      ASSERT_NE(why.find("cannot run code"), std::string::npos) << why;
+      continue;
+    }
+    auto jit = std::move(*made);
     EXPECT_EQ(jit->compiler().target().cpu, t.cpu);
     EXPECT_EQ(jit->compiler().target().vectorBits, t.bits);
     checkDraws(*jit);
