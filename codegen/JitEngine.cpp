@@ -44,6 +44,7 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
   add("kiln_rt_parallel_for", &kiln_rt_parallel_for);
   add("kiln_rt_sgemm", &kiln_rt_sgemm);
   add("kiln_rt_dgemm", &kiln_rt_dgemm);
+  add("kiln_rt_random_normal_f32", &kiln_rt_random_normal_f32);
   return syms;
 }
 

@@ -405,6 +405,13 @@ private:
   // The entry stores operand/result pointers, space dims and random bases in
   // an array of 8-byte slots; nest functions (run on any thread) load them.
 
+  /// Draws a map nest takes from strips (stripDraws): kStripDraws a call,
+  /// the buffers (per random op, null if inline) and the strip's first
+  /// last-dimension index while its vector loop is emitted.
+  static constexpr int64_t kStripDraws = 1024;
+  std::vector<Value *> stripBuf_;
+  Value *strip0_ = nullptr;
+
   unsigned sIn_ = 0, sOut_ = 0, sDims_ = 0, sRng_ = 0, sKey_ = 0, sC_ = 0, sP1_ = 0, sStream_ = 0,
            nSlots_ = 0;
 
@@ -589,6 +596,12 @@ private:
     Value *seed1 = p.env->seed[size_t(key)], *stream1 = p.env->stream[size_t(key)];
     // Lanes along consecutive elements share Philox blocks (4 f32 or 2 f64
     // draws a block): computed once per block instead of once per lane.
+    if (strip0_ && k < stripBuf_.size() && stripBuf_[k]) { // map nest, fillStrips
+      Value *at = b.CreateGEP(b.getFloatTy(), stripBuf_[k], b.CreateSub(p.idx.back(), strip0_));
+      if (p.lanes == 1)
+        return b.CreateLoad(b.getFloatTy(), at);
+      return vectorLoad(vecTy(ElemType::F32, p.lanes), at, llvm::Align(4));
+    }
     bool blockLanes = p.lanes >= 4 && p.lanes % 4 == 0 && alongLanes(vs, p);
     if (op.is(OpKind::RandomNormal) && blockLanes)
       return f32 ? normalF32Lanes(o, seed1, stream1, p.lanes)
@@ -1079,6 +1092,43 @@ private:
     return n;
   }
 
+  /// The random ops whose draws a map nest takes from strips: f32 normals
+  /// along the last dimension (consecutive offsets within a row). Their
+  /// inline form is a latency chain of ten Philox rounds, log, sincos and
+  /// sqrt a vector that the core does not overlap across iterations: 0.4x
+  /// the runtime's generator, which goes by whole tiles of blocks
+  /// (docs/performance.md, "Random tensor initialization").
+  std::vector<size_t> stripDraws() const {
+    std::vector<size_t> ks;
+    if (rank() == 0)
+      return ks;
+    for (size_t k = 0; k < P.randomOps.size(); ++k) {
+      const ir::Operation &op = *P.randomOps[k];
+      const ValueShape &vs = P.shapes.at(op.result());
+      if (op.is(OpKind::RandomNormal) && vs.elem == ElemType::F32 && vs.full[size_t(rank() - 1)])
+        ks.push_back(k);
+    }
+    return ks;
+  }
+  /// Fills each strip op's buffer with its n draws from the element at
+  /// index idx (last index s0): kiln_rt_random_normal_f32, the interpreter's
+  /// kernel (runtime/KernelsRandom.cpp).
+  void fillStrips(const std::vector<size_t> &ks, const Env &e, const std::vector<Value *> &idx,
+                  Value *s0, Value *n) {
+    llvm::Function *fill = runtimeFn("kiln_rt_random_normal_f32", b.getVoidTy(),
+                                     {ptr_, i64_, i64_, i64_, i64_});
+    Point p;
+    p.env = &e;
+    p.idx = idx;
+    p.idx.back() = s0;
+    for (size_t k : ks) {
+      const ValueShape &vs = P.shapes.at(P.randomOps[k]->result());
+      Value *o = b.CreateAdd(e.rngBase[k], offsetOf(vs, p));
+      int key = P.randomKeyOf[k];
+      b.CreateCall(fill, {stripBuf_[k], n, e.seed[size_t(key)], e.stream[size_t(key)], o});
+    }
+  }
+
   /// The map nest. When the entry chose to stream (see kStreamBytes), its
   /// full vectors are streaming stores, fenced at the end of each call so
   /// that whoever waits for the task (runtime/JobPool.cpp's done counter)
@@ -1092,6 +1142,13 @@ private:
     if (streams_)
       e.streaming = b.CreateICmpNE(b.CreateLoad(i64_, slot(fn->getArg(0), sStream_)), c64(0));
     mapEnv_ = &e;
+    // f32 normals along the rows come from the runtime's generator (the
+    // interpreter's own kernel, so the same bits) in strips of
+    // kStripDraws, into buffers the vector loop reads.
+    std::vector<size_t> strips = stripDraws();
+    stripBuf_.assign(P.randomOps.size(), nullptr);
+    for (size_t k : strips)
+      stripBuf_[k] = b.CreateAlloca(b.getFloatTy(), c64(kStripDraws), "strip");
     Tiles t = tiles(e, lanes_);
     loop(fn->getArg(1), fn->getArg(2), c64(1), [&](Value *task) {
       Value *rb = b.CreateSDiv(task, t.colBlocks), *cb = b.CreateSRem(task, t.colBlocks);
@@ -1103,21 +1160,35 @@ private:
         std::vector<Value *> idx(size_t(rank()), nullptr);
         if (rank() > 1)
           decodeRow(row, e, 0, rank() - 1, idx);
-        vectorLoop(
-            c0, c1, rank() ? lanes_ : 1,
-            [&](Value *j, unsigned lanes) {
-              Point p;
-              p.env = &e;
-              p.lanes = lanes;
-              p.idx = idx;
-              if (rank())
-                p.idx.back() = j;
-              storeResults(p, -1);
-            },
-            /*masked=*/true);
+        auto vectors = [&](Value *j0, Value *j1) {
+          vectorLoop(
+              j0, j1, rank() ? lanes_ : 1,
+              [&](Value *j, unsigned lanes) {
+                Point p;
+                p.env = &e;
+                p.lanes = lanes;
+                p.idx = idx;
+                if (rank())
+                  p.idx.back() = j;
+                storeResults(p, -1);
+              },
+              /*masked=*/true);
+        };
+        if (strips.empty()) {
+          vectors(c0, c1);
+          return;
+        }
+        loop(c0, c1, c64(kStripDraws), [&](Value *s0) {
+          Value *s1 = minV(b.CreateAdd(s0, c64(kStripDraws)), c1);
+          fillStrips(strips, e, idx, s0, b.CreateSub(s1, s0));
+          strip0_ = s0;
+          vectors(s0, s1);
+          strip0_ = nullptr;
+        });
       });
     });
     mapEnv_ = nullptr;
+    stripBuf_.clear();
     if (e.streaming) {
       auto *fence = llvm::BasicBlock::Create(ctx_, "fence", fn);
       auto *ret = llvm::BasicBlock::Create(ctx_, "ret", fn);
