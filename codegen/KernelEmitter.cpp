@@ -408,7 +408,7 @@ private:
   /// Draws a map nest takes from strips (stripDraws): kStripDraws a call,
   /// the buffers (per random op, null if inline) and the strip's first
   /// last-dimension index while its vector loop is emitted.
-  static constexpr int64_t kStripDraws = 1024;
+  static constexpr int64_t kStripDraws = 1024, kMinStripRow = 32;
   std::vector<Value *> stripBuf_;
   Value *strip0_ = nullptr;
 
@@ -594,14 +594,14 @@ private:
     Value *o = b.CreateAdd(p.env->rngBase[k], offsetOf(vs, p));
     bool f32 = vs.elem == ElemType::F32;
     Value *seed1 = p.env->seed[size_t(key)], *stream1 = p.env->stream[size_t(key)];
-    // Lanes along consecutive elements share Philox blocks (4 f32 or 2 f64
-    // draws a block): computed once per block instead of once per lane.
     if (strip0_ && k < stripBuf_.size() && stripBuf_[k]) { // map nest, fillStrips
       Value *at = b.CreateGEP(b.getFloatTy(), stripBuf_[k], b.CreateSub(p.idx.back(), strip0_));
       if (p.lanes == 1)
         return b.CreateLoad(b.getFloatTy(), at);
       return vectorLoad(vecTy(ElemType::F32, p.lanes), at, llvm::Align(4));
     }
+    // Lanes along consecutive elements share Philox blocks (4 f32 or 2 f64
+    // draws a block): computed once per block instead of once per lane.
     bool blockLanes = p.lanes >= 4 && p.lanes % 4 == 0 && alongLanes(vs, p);
     if (op.is(OpKind::RandomNormal) && blockLanes)
       return f32 ? normalF32Lanes(o, seed1, stream1, p.lanes)
@@ -1093,14 +1093,17 @@ private:
   }
 
   /// The random ops whose draws a map nest takes from strips: f32 normals
-  /// along the last dimension (consecutive offsets within a row). Their
-  /// inline form is a latency chain of ten Philox rounds, log, sincos and
-  /// sqrt a vector that the core does not overlap across iterations: 0.4x
-  /// the runtime's generator, which goes by whole tiles of blocks
-  /// (docs/performance.md, "Random tensor initialization").
+  /// along the last dimension (consecutive offsets within a row), unless
+  /// rows are known to be shorter than kMinStripRow (a call costs about
+  /// what two inline vectors do). Their inline form is a latency chain of
+  /// ten Philox rounds, log, sincos and sqrt a vector that the core does
+  /// not overlap across iterations: 0.4x the runtime's generator, which
+  /// goes by whole tiles of blocks (docs/performance.md, "Random tensor
+  /// initialization").
   std::vector<size_t> stripDraws() const {
     std::vector<size_t> ks;
-    if (rank() == 0)
+    if (rank() == 0 ||
+        (P.space.back().size != ir::kDynamic && P.space.back().size < kMinStripRow))
       return ks;
     for (size_t k = 0; k < P.randomOps.size(); ++k) {
       const ir::Operation &op = *P.randomOps[k];
