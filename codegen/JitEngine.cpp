@@ -74,6 +74,12 @@ llvm::Error checkHostRuns(const std::string &cpu, const llvm::Triple &triple) {
   return llvm::Error::success();
 }
 
+/// The vector width kiln emits for a subtarget (as vectorBitsFor does for
+/// a host feature string).
+unsigned vectorBitsOf(const llvm::MCSubtargetInfo &sti) {
+  return sti.checkFeatures("+avx512f") ? 512 : sti.checkFeatures("+avx") ? 256 : 128;
+}
+
 } // namespace
 
 llvm::Expected<std::unique_ptr<JitEngine>> JitEngine::create(const std::string &cpu) {
@@ -96,15 +102,8 @@ llvm::Expected<std::unique_ptr<JitEngine>> JitEngine::create(const std::string &
   auto tm = jtmb->createTargetMachine();
   if (!tm)
     return tm.takeError();
-  if (!cpu.empty()) {
-    const llvm::MCSubtargetInfo *sti = (*tm)->getMCSubtargetInfo();
-    if (!sti->isCPUStringValid(cpu))
-      return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                     "unknown cpu '" + cpu + "' for " + engine->target_.triple);
-    engine->target_.vectorBits = sti->checkFeatures("+avx512f") ? 512
-                                 : sti->checkFeatures("+avx")   ? 256
-                                                                : 128;
-  }
+  if (!cpu.empty()) // checkHostRuns knew the name
+    engine->target_.vectorBits = vectorBitsOf(*(*tm)->getMCSubtargetInfo());
   engine->tm_ = std::move(*tm);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit)
@@ -170,7 +169,7 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachineFor(cons
   info.triple = triple;
   info.cpu = cpu;
   info.features.clear(); // implied by the cpu
-  info.vectorBits = sti->checkFeatures("+avx512f") ? 512 : sti->checkFeatures("+avx") ? 256 : 128;
+  info.vectorBits = vectorBitsOf(*sti);
   return tm;
 }
 

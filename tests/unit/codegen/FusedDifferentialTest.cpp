@@ -230,8 +230,6 @@ TEST(FusedDifferentialBig, StreamingStoresEqualInterpreted) {
   }
 }
 
-
-
 /// Every kind of draw (uniform, normal, bernoulli; f32 and f64) over
 /// [rows, cols], repeated so that the draws' counters advance by rows*cols
 /// a run: with rows*cols odd the runs start at every offset mod 4, so the
